@@ -37,8 +37,11 @@ def _expression(rng: random.Random, n_operands: int, hi: int, fractions: bool) -
     ops = list(_OPS) + (["/"] if fractions and rv != 0 else [])
     op = rng.choice(ops)
     value = lv / rv if op == "/" else _OPS[op](lv, rv)
-    wrap = (lambda s, n: f"({s})" if n > 1 else s)
-    return f"{wrap(ls, left_n)} {op} {wrap(rs, n_operands - left_n)}", value
+    return f"{_paren(ls, left_n)} {op} {_paren(rs, n_operands - left_n)}", value
+
+
+def _paren(expr: str, n_operands: int) -> str:
+    return f"({expr})" if n_operands > 1 else expr
 
 
 def generate(rng: random.Random, difficulty: int) -> Task:
