@@ -1,0 +1,4 @@
+"""Allow `python -m nemogym`."""
+from nemogym.cli import main
+
+main()
