@@ -46,10 +46,13 @@ class TextEnv(gymnasium.Env[Observation, Any]):
 
     # -- sync API, derived from the async one when only that is implemented -------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Seed ``np_random``; run ``areset`` when the subclass implements that instead."""
         super().reset(seed=seed)
         if type(self).areset is not TextEnv.areset:
             return run_sync(self.areset(seed=seed, options=options))
-        raise NotImplementedError(f"{type(self).__name__} implements neither reset nor areset")
+        if type(self).reset is TextEnv.reset:
+            raise NotImplementedError(f"{type(self).__name__} implements neither reset nor areset")
+        return None  # reached through super().reset(seed=seed) from a subclass's own reset
 
     def step(self, action: Any) -> StepResult:
         if type(self).astep is not TextEnv.astep:
