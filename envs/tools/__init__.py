@@ -1,0 +1,15 @@
+"""Tool-use environments and the tool-env base (``nemogym.envs.tools.base.ToolEnv``).
+
+Registration only; the env classes load on ``make``.
+"""
+
+from nemogym.registry import register
+
+register(
+    "nemogym/ToolCall-v0",
+    "nemogym.envs.tools.toolcall:ToolCallEnv",
+    domain="tools",
+    description="Single-step function calling: tools + query -> the expected call(s) (xLAM/BFCL style).",
+    uses_tools=True,
+    data_source="envs/tools/data/toolcall_example.jsonl (written for nemogym) or any JSONL/HF rows",
+)
