@@ -26,6 +26,7 @@ class Limits(BaseModel):
     max_output_bytes: int = 1 << 20
     max_processes: int = 64
     max_file_bytes: int = 16 << 20
+    max_open_files: int = 256
 
 
 class ExecResult(BaseModel):
@@ -41,6 +42,10 @@ class ExecResult(BaseModel):
     wall_s: float = 0.0
     cpu_s: float = 0.0
     isolation: Isolation = "none"
+    leftover_processes: bool = False
+    """Processes of the program were still alive after it exited (they were all killed)."""
+    killed_reason: str | None = None
+    """Why the sandbox killed the program: "timeout", "output", "memory" or None."""
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,168 @@
+"""bubblewrap: find it, probe which of its features work here, and build its command line.
+
+The sandbox sees read-only ``/usr`` (and the ``/bin``, ``/lib*`` links), the Python prefixes
+(``sys.prefix`` and ``sys.base_prefix``, so a venv or pyenv interpreter works), a private
+``/proc``, ``/dev`` and size-capped ``/tmp``, and one read-write scratch dir at ``/work``;
+nothing else of the host. New user, pid, net, ipc, uts and cgroup namespaces; uid/gid 65534;
+all capabilities dropped; no nested user namespaces; a seccomp deny-list (``_seccomp``).
+bwrap itself is started with ``MINIMAL_ENV`` because its pid 1 environ is readable from inside.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+
+from . import _seccomp
+
+log = logging.getLogger("nemogym.sandboxes")
+
+MINIMAL_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+SANDBOX_UID = 65534
+WORKDIR = "/work"
+_INNER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+              "USER": "nobody", "LOGNAME": "nobody", "TMPDIR": "/tmp",
+              "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives")
+
+
+@dataclass(frozen=True)
+class BwrapFeatures:
+    """Which optional bwrap flags this bwrap accepts here (found by probing)."""
+
+    path: str
+    disable_userns: bool
+    tmpfs_size: bool
+    seccomp: bool
+
+
+def find_bwrap(path: str | None = None) -> str | None:
+    """The bwrap executable (``path``, ``$NEMOGYM_BWRAP`` or PATH), or None."""
+    cand = path or os.environ.get("NEMOGYM_BWRAP") or shutil.which("bwrap")
+    if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
+        return cand
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def resolve_python(python: str | None = None) -> str:
+    """A real interpreter binary (never a pyenv shim script: that costs ~90 ms per start)."""
+    exe = python or sys.executable or shutil.which("python3") or "/usr/bin/python3"
+    try:
+        with open(exe, "rb") as f:
+            is_script = f.read(2) == b"#!"
+    except OSError as e:
+        raise ValueError(f"python interpreter not found: {exe}: {e}") from e
+    if is_script:
+        out = subprocess.run([exe, "-c", "import sys; print(sys.executable)"], capture_output=True,
+                             text=True, timeout=60, check=True)
+        exe = out.stdout.strip()
+    return exe
+
+
+@functools.lru_cache(maxsize=8)
+def python_prefixes(python: str) -> tuple[str, ...]:
+    """Directories to bind read-only so ``python`` (venv, pyenv, conda) runs inside the sandbox."""
+    if python == sys.executable:
+        raw = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    else:
+        code = "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]))"
+        out = subprocess.run([python, "-E", "-c", code], capture_output=True, text=True, timeout=60,
+                             check=True)
+        raw = json.loads(out.stdout)
+    raw.append(os.path.dirname(os.path.dirname(os.path.realpath(python))))
+    paths: list[str] = []
+    for p in raw:
+        for q in (os.path.abspath(p), os.path.realpath(p)):
+            if q in ("/", "/usr") or q.startswith("/usr/") or q in paths:
+                continue
+            if os.path.isdir(q):
+                paths.append(q)
+    return tuple(paths)
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in _ETC_FILES:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def build_argv(features: BwrapFeatures, cmd: list[str], *, scratch: str | None,
+               ro_paths: tuple[str, ...] = (), seccomp_fd: int | None = None,
+               as_pid_1: bool = False, tmp_bytes: int = 256 << 20,
+               env: dict[str, str] | None = None) -> list[str]:
+    """The full bwrap command line that runs ``cmd`` with the isolation described above."""
+    argv = [features.path, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--hostname", "sandbox", "--clearenv"]
+    if features.disable_userns:
+        argv.append("--disable-userns")
+    for k, v in {**_INNER_ENV, **(env or {})}.items():
+        argv += ["--setenv", k, v]
+    argv += _system_binds()
+    for p in ro_paths:
+        argv += ["--ro-bind", p, p]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    if features.tmpfs_size:
+        argv += ["--size", str(tmp_bytes)]
+    argv += ["--tmpfs", "/tmp"]
+    if scratch is not None:
+        argv += ["--bind", scratch, WORKDIR, "--chdir", WORKDIR]
+    else:
+        argv += ["--chdir", "/tmp"]
+    if seccomp_fd is not None and features.seccomp:
+        argv += ["--seccomp", str(seccomp_fd)]
+    if as_pid_1:
+        argv.append("--as-pid-1")
+    return argv + ["--", *cmd]
+
+
+_probe_lock = threading.Lock()
+_probed: dict[str, BwrapFeatures | None] = {}
+
+
+def probe(path: str | None = None) -> BwrapFeatures | None:
+    """Check (once per bwrap path) that bwrap really runs here, and which optional flags work."""
+    exe = find_bwrap(path)
+    if exe is None:
+        return None
+    with _probe_lock:
+        if exe in _probed:
+            return _probed[exe]
+        found = None
+        for dis, size, sec in ((True, True, True), (False, True, True), (False, False, True),
+                               (False, False, False)):
+            feats = BwrapFeatures(exe, dis, size, sec and _seccomp.build_filter() is not None)
+            fd = _seccomp.filter_fd() if feats.seccomp else None
+            try:
+                argv = build_argv(feats, ["/bin/sh", "-c", "exit 0"], scratch=None, seccomp_fd=fd)
+                r = subprocess.run(argv, env=MINIMAL_ENV, capture_output=True, timeout=30,
+                                   pass_fds=(fd,) if fd is not None else ())
+                if r.returncode == 0:
+                    found = feats
+                    break
+                log.debug("bwrap probe %s failed: %s", feats, r.stderr.decode(errors="replace"))
+            except (OSError, subprocess.SubprocessError) as e:
+                log.debug("bwrap probe failed: %s", e)
+            finally:
+                if fd is not None:
+                    os.close(fd)
+        if found is None:
+            log.warning("bubblewrap at %s does not work here (namespaces unavailable?)", exe)
+        _probed[exe] = found
+        return found

@@ -1,0 +1,57 @@
+"""Per-run scratch directories: create, fill with the caller's files, remove."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import PurePosixPath
+
+from .base import SandboxError
+
+
+def check_files(files: dict[str, str | bytes] | None) -> dict[str, bytes]:
+    """Validate ``files`` (relative names, no ``..``) and encode contents; ValueError on bad input."""
+    out: dict[str, bytes] = {}
+    for name, content in (files or {}).items():
+        p = PurePosixPath(name)
+        if not name or p.is_absolute() or ".." in p.parts or name.endswith("/"):
+            raise ValueError(f"file name must be a relative path inside the scratch dir: {name!r}")
+        if isinstance(content, str):
+            content = content.encode()
+        elif not isinstance(content, bytes | bytearray):
+            raise ValueError(f"file {name!r}: content must be str or bytes, got {type(content).__name__}")
+        out[str(p)] = bytes(content)
+    return out
+
+
+def write_files(root: str, files: dict[str, bytes]) -> None:
+    """Write already-checked ``files`` under ``root``."""
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def make_scratch(files: dict[str, bytes], base_dir: str | None = None) -> str:
+    """A fresh, empty-but-for-``files`` directory (mode 0777 so any sandbox uid may write)."""
+    try:
+        root = tempfile.mkdtemp(prefix="nemogym-sb-", dir=base_dir)
+        os.chmod(root, 0o777)
+        write_files(root, files)
+    except OSError as e:
+        raise SandboxError(f"could not create the scratch dir: {e}") from e
+    return root
+
+
+def remove_scratch(root: str) -> None:
+    """Delete a scratch dir, even one the program made read-only."""
+    def _onerror(func, path, _exc):  # noqa: ANN001
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            func(path)
+        except OSError:
+            pass
+    shutil.rmtree(root, onerror=_onerror)

@@ -1,0 +1,192 @@
+"""``LocalSandbox``: one fresh bubblewrap sandbox per run, no daemon needed.
+
+Every run gets a new scratch dir (bound read-write at ``/work``, the cwd), rlimits (address
+space, CPU, file size, open files, core), a pids cgroup where one is writable (the process bound
+that works for root), new namespaces (no network, private pids: the whole tree dies with the run,
+``setsid`` escapees included), uid 65534 with no capabilities and a seccomp deny-list. Without
+bwrap it refuses to run unless ``allow_unsandboxed=True`` (then: best-effort rlimits, a new
+session, a new net namespace when root, the pids cgroup; reported as ``"best-effort"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from typing import Any
+
+from . import _bwrap, _limits, _seccomp
+from ._capture import Captured, run_captured
+from ._cgroup import make_cgroup
+from ._scratch import check_files, make_scratch, remove_scratch
+from .base import ExecResult, Isolation, Limits, Sandbox, SandboxError
+
+log = logging.getLogger("nemogym.sandboxes")
+
+MAIN_FILE = "main.py"
+_CGROUP_SLACK = 4  # bwrap's own processes (outer, pid 1) and the /bin/sh that joins the cgroup
+
+
+def missing_bwrap_message() -> str:
+    return ("bubblewrap (bwrap) is not available or does not work here, so untrusted code would run "
+            "without isolation: install it (Debian/Ubuntu: apt-get install bubblewrap) or pass "
+            "allow_unsandboxed=True to accept best-effort limits only")
+
+
+class LocalSandbox(Sandbox):
+    """Run programs in a fresh bubblewrap sandbox each time (see the module docstring)."""
+
+    def __init__(self, *, limits: Limits | None = None, python: str | None = None,
+                 python_flags: tuple[str, ...] = ("-E", "-s"), allow_unsandboxed: bool = False,
+                 bwrap: str | None = None, extra_ro_paths: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None, scratch_base: str | None = None,
+                 tmp_mb: int = 256):
+        self.limits = limits or Limits()
+        self.python = _bwrap.resolve_python(python)
+        self.python_flags = tuple(python_flags)
+        self.allow_unsandboxed = allow_unsandboxed
+        self.bwrap = bwrap
+        self.extra_ro_paths = tuple(os.path.abspath(p) for p in extra_ro_paths)
+        self.env = dict(env or {})
+        self.scratch_base = scratch_base
+        self.tmp_mb = tmp_mb
+        self._setup()
+
+    def _setup(self) -> None:
+        self._features = _bwrap.probe(self.bwrap)
+        self._prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
+        if self._features is not None:
+            self.isolation: Isolation = "bubblewrap"
+            self._ro = tuple(dict.fromkeys(_bwrap.python_prefixes(self.python) + self.extra_ro_paths))
+            log.info("LocalSandbox: isolation=bubblewrap (%s)", self._features.path)
+        elif self.allow_unsandboxed:
+            self.isolation = "best-effort"
+            log.warning("LocalSandbox: bubblewrap unavailable; isolation=best-effort "
+                        "(rlimits, new session%s, pids cgroup if writable) - NOT a security boundary",
+                        ", no network" if os.geteuid() == 0 else "")
+        else:
+            raise SandboxError(missing_bwrap_message())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for k in ("_features", "_prlimit", "_ro", "isolation"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._setup()
+
+    # -- the Sandbox interface -------------------------------------------------------------
+    def run(self, argv: list[str], *, files: dict[str, str | bytes] | None = None,
+            stdin: str | bytes | None = None, limits: Limits | None = None) -> ExecResult:
+        """Run ``argv`` (its first element resolved inside the sandbox) in a fresh scratch dir."""
+        if not argv or not all(isinstance(a, str) for a in argv):
+            raise ValueError("argv must be a non-empty list of strings")
+        checked = check_files(files)
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        return self._run(list(argv), checked, data, limits or self.limits)
+
+    def run_python(self, code: str, *, files: dict[str, str | bytes] | None = None,
+                   stdin: str | bytes | None = None, limits: Limits | None = None) -> ExecResult:
+        """Run ``code`` as ``/work/main.py`` with the configured interpreter."""
+        if not isinstance(code, str):
+            raise ValueError("code must be a str")
+        checked = check_files(files)
+        if MAIN_FILE in checked:
+            raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
+        checked[MAIN_FILE] = code.encode()
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        return self._run([self.python, *self.python_flags, MAIN_FILE], checked, data,
+                         limits or self.limits)
+
+    # -- internals -----------------------------------------------------------------------
+    def _run(self, argv: list[str], files: dict[str, bytes], stdin: bytes | None,
+             limits: Limits) -> ExecResult:
+        scratch = make_scratch(files, self.scratch_base)
+        cgroup = make_cgroup(limits.max_processes + _CGROUP_SLACK)
+        try:
+            if self.isolation == "bubblewrap":
+                cap = self._run_bwrap(argv, scratch, stdin, limits, cgroup)
+            else:
+                cap = self._run_best_effort(argv, scratch, stdin, limits, cgroup)
+        finally:
+            if cgroup is not None:
+                cap_left = cgroup.kill_all()
+                cgroup.remove()
+            else:
+                cap_left = 0
+            remove_scratch(scratch)
+        res = to_result(cap, self.isolation, bwrap_codes=self.isolation == "bubblewrap")
+        if cap_left and not res.leftover_processes:
+            res.leftover_processes = True
+        log.debug("sandbox run: isolation=%s exit=%s signal=%s timed_out=%s wall=%.3fs",
+                  res.isolation, res.exit_code, res.signal, res.timed_out, res.wall_s)
+        return res
+
+    def _run_bwrap(self, argv, scratch, stdin, limits, cgroup) -> Captured:  # noqa: ANN001
+        nproc = _limits.nproc_limit(limits)
+        inner = (_limits.prlimit_argv(self._prlimit, limits, nproc) if self._prlimit else []) + argv
+        sec_fd = _seccomp.filter_fd() if self._features.seccomp else None
+        info_r, info_w = os.pipe()
+        fds = (info_w,) if sec_fd is None else (info_w, sec_fd)
+        full = _bwrap.build_argv(self._features, inner, scratch=scratch, ro_paths=self._ro,
+                                 seccomp_fd=sec_fd, tmp_bytes=self.tmp_mb << 20, env=self.env)
+        full[1:1] = ["--info-fd", str(info_w)]
+        preexec = None if self._prlimit else (lambda: _limits.apply_rlimits(limits, nproc))
+        try:
+            cap = run_captured(full, env=_bwrap.MINIMAL_ENV, stdin=stdin, timeout_s=limits.timeout_s,
+                               max_output=limits.max_output_bytes, pass_fds=fds, cgroup=cgroup,
+                               preexec_fn=preexec)
+        except OSError as e:
+            raise SandboxError(f"could not start bubblewrap: {e}") from e
+        finally:
+            os.close(info_w)
+            if sec_fd is not None:
+                os.close(sec_fd)
+        os.set_blocking(info_r, False)
+        try:
+            info = os.read(info_r, 65536)
+        except BlockingIOError:
+            info = b""
+        finally:
+            os.close(info_r)
+        if b"child-pid" not in info and not cap.timed_out:
+            raise SandboxError("bubblewrap failed to start the program: "
+                               + cap.stderr.decode(errors="replace").strip()[-500:])
+        return cap
+
+    def _run_best_effort(self, argv, scratch, stdin, limits, cgroup) -> Captured:  # noqa: ANN001
+        nproc = _limits.nproc_limit(limits)
+        is_root = os.geteuid() == 0
+
+        def preexec() -> None:
+            _limits.apply_rlimits(limits, nproc)
+            if is_root:
+                _limits.unshare_net()
+
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8",
+               "TMPDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", **self.env}
+        try:
+            return run_captured(argv, env=env, stdin=stdin, timeout_s=limits.timeout_s,
+                                max_output=limits.max_output_bytes, cwd=scratch, cgroup=cgroup,
+                                preexec_fn=preexec)
+        except OSError as e:
+            raise SandboxError(f"could not start the program: {e}") from e
+
+
+def to_result(cap: Captured, isolation: Isolation, *, bwrap_codes: bool) -> ExecResult:
+    """An ``ExecResult`` from a raw run; under bwrap an exit status 128+N means signal N."""
+    rc = cap.returncode
+    exit_code: int | None = rc
+    sig: int | None = None
+    if rc < 0:
+        exit_code, sig = None, -rc
+    elif bwrap_codes and 128 < rc <= 128 + 64:
+        exit_code, sig = None, rc - 128
+    mem = _limits.looks_like_memory_error(cap.stderr, exit_code)
+    return ExecResult(stdout=cap.stdout.decode(errors="replace"),
+                      stderr=cap.stderr.decode(errors="replace"), exit_code=exit_code, signal=sig,
+                      timed_out=cap.timed_out, memory_exceeded=mem,
+                      output_truncated=cap.truncated, wall_s=cap.wall_s, cpu_s=cap.cpu_s,
+                      isolation=isolation, killed_reason=cap.killed_reason or ("memory" if mem else None))
