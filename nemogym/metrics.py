@@ -82,7 +82,7 @@ def group_metrics(records: Sequence[EpisodeRecord], ks: Iterable[int] = (1,),
     g = GroupMetrics(episodes=len(records))
     live = [r for r in records if not r.masked]
     g.masked = len(records) - len(live)
-    g.failures = dict(Counter((r.verdict.failure or "unknown")[:80] for r in records if r.masked))
+    g.failures = dict(Counter((r.verdict.failure or "unknown")[:160] for r in records if r.masked))
     by_task: dict[int, list[EpisodeRecord]] = defaultdict(list)
     for r in live:
         by_task[r.task_index].append(r)

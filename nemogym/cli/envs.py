@@ -14,7 +14,7 @@ from rich.panel import Panel
 from nemogym.cli.options import parse_env_args
 from nemogym.registry import env_info, list_envs, make
 
-console = Console()
+console = Console(width=None if Console().is_terminal else 160)
 
 
 def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

@@ -26,8 +26,9 @@ def _fmt(x: float | None) -> str:
 def metrics_table(m: Metrics, title: str = "scores", episodes_per_s: float | None = None) -> Table:
     ks = sorted({k for g in m.envs.values() for k in g.pass_at_k})
     t = Table(title=title)
-    for col in ("env", "episodes", "masked", "mean reward", "± stderr"):
-        t.add_column(col, justify="right" if col != "env" else "left")
+    t.add_column("env", no_wrap=True)
+    for col in ("episodes", "masked", "mean reward", "± stderr"):
+        t.add_column(col, justify="right")
     for k in ks:
         t.add_column(f"pass@{k}", justify="right")
     if any(k > 1 for k in ks):

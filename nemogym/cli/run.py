@@ -20,7 +20,8 @@ from nemogym.rollout.records import read_records
 from nemogym.rollout.runner import RolloutConfig, RolloutSummary, run_rollouts
 
 console = Console(stderr=True)
-out_console = Console()
+# Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
+out_console = Console(width=None if Console().is_terminal else 160)
 
 EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment id, e.g. nemogym/Arithmetic-v0.")]
 PolicyOpt = Annotated[str, typer.Option(
