@@ -8,8 +8,8 @@ request counts and the most requests ever in flight at once. Modes:
   expression is parsed with ``ast`` into ``Fraction`` arithmetic, never ``eval``-ed) and
   answers ``The answer is \\boxed{...}.``;
 - ``fail500``: always HTTP 500; ``garbage``: HTTP 200 with a non-JSON body; ``hang``: never
-  answers (until the server stops); ``flaky``: HTTP 503 for the first ``fail_first`` requests
-  of each conversation (same messages), then as ``echo``.
+  answers (until the server stops); ``flaky``: HTTP ``fail_status`` (503) for the first
+  ``fail_first`` requests of each conversation (same messages), then as ``echo``.
 
 With ``tool_calls=True`` a request that offers tools gets a call to its first tool (and a
 request whose last message is a tool result gets a text reply). ``logprobs: true`` in a request
@@ -60,20 +60,24 @@ class StubStats:
 class StubServer:
     """The stub server; ``async with StubServer(mode=...) as srv: srv.url`` runs it in this loop.
 
-    Options: ``reply`` (echo text), ``fail_first`` (flaky), ``delay_s`` (sleep before each
-    answer), ``tool_calls``, ``model`` (the served model name), ``wrong_every`` (arithmetic:
-    answer every n-th distinct problem wrongly, for demos; 0 = never).
+    Options: ``reply`` (echo text), ``fail_first``/``fail_status`` (flaky), ``delay_s`` (sleep
+    before each answer), ``tool_calls``, ``model`` (the served model name), ``wrong_every``
+    (arithmetic: answer about 1 in n problems wrongly, for demos; 0 = never).
     """
 
     def __init__(self, mode: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
-                 reply: str | None = None, fail_first: int = 2, delay_s: float = 0.0,
-                 tool_calls: bool = False, model: str = "nemogym-stub", wrong_every: int = 0):
+                 reply: str | None = None, fail_first: int = 2, fail_status: int = 503,
+                 delay_s: float = 0.0, tool_calls: bool = False, model: str = "nemogym-stub",
+                 wrong_every: int = 0):
         if mode not in MODES:
             raise ValueError(f"unknown stub mode {mode!r}; expected one of {', '.join(MODES)}")
         self.mode, self.host, self.port = mode, host, port
-        self.reply, self.fail_first, self.delay_s = reply, fail_first, delay_s
+        self.reply, self.fail_first, self.fail_status = reply, fail_first, fail_status
+        self.delay_s = delay_s
         self.tool_calls, self.model, self.wrong_every = tool_calls, model, wrong_every
         self.stats = StubStats()
+        #: The JSON body of the latest chat request (tests check what a client sent).
+        self.last_body: Any = None
         self._seen: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
@@ -141,7 +145,7 @@ class StubServer:
 
     async def _answer(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
+            body = self.last_body = await request.json()
             messages = body["messages"]
             if not isinstance(messages, list):
                 raise TypeError("messages must be a list")
@@ -161,7 +165,7 @@ class StubServer:
             key = hashlib.sha1(json.dumps(messages, sort_keys=True).encode()).hexdigest()
             seen = self._seen[key] = self._seen.get(key, 0) + 1
             if seen <= self.fail_first:
-                return _error(503, f"stub server: flaky failure {seen}/{self.fail_first}")
+                return _error(self.fail_status, f"stub server: flaky failure {seen}/{self.fail_first}")
         return web.json_response(self._completion(body, messages))
 
     def _completion(self, body: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
@@ -355,6 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=MODES, default="echo")
     parser.add_argument("--reply", default=None, help="echo mode: reply with this fixed text")
     parser.add_argument("--fail-first", type=int, default=2, help="flaky: failures per conversation")
+    parser.add_argument("--fail-status", type=int, default=503, help="flaky: the failure status")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering")
     parser.add_argument("--tool-calls", action="store_true", help="call the first offered tool")
     parser.add_argument("--model", default="nemogym-stub", help="the served model name")
@@ -362,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="arithmetic: answer about 1 in N problems wrongly (0: never)")
     a = parser.parse_args(argv)
     server = StubServer(a.mode, host=a.host, port=a.port, reply=a.reply, fail_first=a.fail_first,
-                        delay_s=a.delay, tool_calls=a.tool_calls, model=a.model,
+                        fail_status=a.fail_status, delay_s=a.delay, tool_calls=a.tool_calls, model=a.model,
                         wrong_every=a.wrong_every)
 
     async def run() -> None:
