@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nemogym.envs.tools.base import ToolEnv, reference_calls, step_message
+from nemogym.envs.tools.schema import make_tool
 from nemogym.verifiers import tools as tv
 
 from nemogym.env import Episode, Fixture
@@ -66,6 +67,19 @@ def row(db: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> dict[st
     """The first result row as a dict, or None."""
     r = db.execute(sql, params).fetchone()
     return dict(r) if r is not None else None
+
+
+def _transfer_to_human(reason: str) -> str:
+    """Hand the conversation to a human agent when the policy requires it. Ends the conversation.
+
+    Args:
+        reason: a one-line summary of the request for the human agent.
+    """
+    return "Transferred. A human agent will take over this conversation."
+
+
+#: A terminal tool every domain may list: the episode ends with ``finished_by="transfer_to_human"``.
+transfer_to_human = make_tool(_transfer_to_human, name="transfer_to_human", terminal=True)
 
 
 class WorldCache:
@@ -147,6 +161,8 @@ class EnterpriseEnv(ToolEnv):
     now: ClassVar[str] = "2026-03-02T10:00:00"
     #: Columns left out of the final-state comparison, per table (``"*"``: every table).
     ignore_columns: ClassVar[dict[str, Sequence[str]]] = {}
+    #: Tables compared for the final state (None: every table).
+    compared_tables: ClassVar[Sequence[str] | None] = None
     default_max_turns = 40
     n_worlds: ClassVar[int] = 8
     _worlds: ClassVar[WorldCache | None] = None
@@ -202,10 +218,16 @@ class EnterpriseEnv(ToolEnv):
         db = episode.data["state"]["db"]
         task = episode.task
         parts = {
-            "state": tv.compare_db(db, self.expected_db(task), ignore_columns=self.ignore_columns),
+            "state": tv.compare_db(db, self.expected_db(task), tables=self.compared_tables,
+                                   ignore_columns=self.ignore_columns),
             "facts": tv.required_facts(self.agent_text(episode), task.metadata.get("required_facts") or []),
             "policy": tv.policy(self.policy_violations(episode, db)),
         }
+        expected_end = task.metadata.get("expected_end")
+        if expected_end:
+            got = episode.data.get("finished_by")
+            parts["end"] = (Verdict(reward=1.0) if got == expected_end else
+                            Verdict.wrong(f"episode should end with {expected_end}, ended by {got}"))
         needed = len(reference_calls(self.reference_steps(task)))
         return tv.combine(parts, metrics={"efficiency": tv.efficiency(len(self.calls(episode)), needed)})
 
