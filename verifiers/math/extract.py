@@ -1,0 +1,132 @@
+"""Find the final answer in a response, in a fixed priority, keeping every candidate.
+
+Priority (the first rule that finds something wins):
+
+1. ``boxed``: every ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces; the last one is the answer);
+2. ``final-answer``: "final answer is X" / "final answer: X"; then "the answer is X" / "Answer: X";
+3. ``gsm8k``: ``#### 42``;
+4. ``regex``: a caller's pattern (group 1 if it has one), last match;
+5. ``last-number``: the last number in the text (can be switched off).
+
+All matches of the winning rule are returned so the verifier can tell a single answer from
+hedging (``\\boxed{1} ... \\boxed{2}``). Only the last ``max_chars`` of a response are read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_RESPONSE_CHARS = 50_000
+MAX_CANDIDATE_CHARS = 4000
+
+_BOX = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
+_BRACES = re.compile(r"\\.|[{}]", re.DOTALL)
+_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)?\s*[:=]?\s*(?:\\?\(|\\\[)?\s*(.+)", re.IGNORECASE)
+_ANSWER = re.compile(r"(?:the\s+(?:correct\s+)?answer\s+is|\banswer\s*:|\banswer\s+is)\s*[:=]?\s*(.+)",
+                     re.IGNORECASE)
+_GSM8K = re.compile(r"####\s*(.+)")
+_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\s+(?:because|since|which|as|so|where)\s")
+
+
+@dataclass
+class Extraction:
+    """``rule`` that found the answer and every ``candidate`` it found (last is primary)."""
+
+    rule: str
+    candidates: list[str] = field(default_factory=list)
+
+    @property
+    def answer(self) -> str | None:
+        return self.candidates[-1] if self.candidates else None
+
+
+def find_boxed(text: str) -> list[str]:
+    """Contents of every top-level ``\\boxed{}``/``\\fbox{}``, braces matched (not regex)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _BOX.search(text, pos)
+        if not m:
+            return out
+        if m.group(1) is None:  # \boxed 5
+            tail = re.match(r"\s*([^\s$]+)", text[m.end():m.end() + 200])
+            if tail:
+                out.append(tail.group(1))
+            pos = m.end()
+            continue
+        depth, start, end = 1, m.end(), None
+        for b in _BRACES.finditer(text, start):
+            tok = b.group(0)
+            if tok == "{":
+                depth += 1
+            elif tok == "}":
+                depth -= 1
+                if depth == 0:
+                    end = b.start()
+                    break
+        if end is None:  # unbalanced: take what is there, bounded
+            out.append(text[start:start + MAX_CANDIDATE_CHARS])
+            return out
+        out.append(text[start:end][:MAX_CANDIDATE_CHARS])
+        pos = end + 1
+
+
+def _trim(s: str) -> str:
+    s = s.strip()
+    if s.startswith("$"):
+        inner = s.lstrip("$")
+        close = inner.find("$")
+        if close > 0:
+            return inner[:close].strip()
+    if s.startswith("\\(") and "\\)" in s:
+        return s[2:s.index("\\)")].strip()
+    if s.startswith("\\[") and "\\]" in s:
+        return s[2:s.index("\\]")].strip()
+    boxed = find_boxed(s)
+    if boxed:
+        return boxed[-1].strip()
+    m = _SENTENCE_END.search(s)
+    if m:
+        s = s[:m.start()]
+    return s.strip().rstrip(".").strip().strip("*").strip()
+
+
+def _lines(pattern: re.Pattern, text: str) -> list[str]:
+    out = []
+    for m in pattern.finditer(text):
+        got = _trim(m.group(1)[:MAX_CANDIDATE_CHARS])
+        if got:
+            out.append(got)
+    return out
+
+
+def extract(response: str, *, answer_regex: str | re.Pattern | None = None,
+            last_number: bool = True, max_chars: int = MAX_RESPONSE_CHARS) -> Extraction:
+    """Every candidate final answer of ``response``, by the first rule that finds one."""
+    text = response[-max_chars:] if len(response) > max_chars else response
+    boxed = [b.strip() for b in find_boxed(text)]
+    boxed = [b for b in boxed if b]
+    if boxed:
+        return Extraction("boxed", boxed)
+    for rule, pattern in (("final-answer", _FINAL), ("final-answer", _ANSWER), ("gsm8k", _GSM8K)):
+        found = _lines(pattern, text)
+        if found:
+            return Extraction(rule, found)
+    if answer_regex is not None:
+        pattern = re.compile(answer_regex) if isinstance(answer_regex, str) else answer_regex
+        found = [m.group(1) if m.groups() else m.group(0) for m in pattern.finditer(text)]
+        found = [f.strip() for f in found if f and f.strip()]
+        if found:
+            return Extraction("regex", [found[-1][:MAX_CANDIDATE_CHARS]])
+    if last_number:
+        nums = _NUMBER.findall(text[-2000:])
+        if nums:
+            return Extraction("last-number", [nums[-1]])
+    return Extraction("none", [])
+
+
+def extract_answer(response: str) -> str | None:
+    """The final answer of ``response`` by the default priority, or None."""
+    return extract(response).answer

@@ -1,0 +1,433 @@
+"""Answer text -> a structured value (scalar, set, tuple, interval, matrix, relation, choice, text).
+
+``parse_value(s)`` runs: unicode clean-up, LaTeX -> plain text (``latex.py``), tokenising,
+unit-word stripping, then the structure at the top level, in this order: ``or``/``and``
+alternatives, ``x \\in S``, interval unions, bracketed sequences, bare comma lists, matrices,
+relations (``=``, ``<``, ``\\le``, ...), and finally a scalar whose ``text`` is canonical
+Python/sympy syntax (explicit ``*``, ``**``, ``sqrt(..)``, ``pi``, ``E``, ``I``, ``oo``).
+Every value is an immutable dataclass, so parsed gold answers can be cached.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nemogym.verifiers.math.latex import LatexError, latex_to_plain
+
+MAX_ANSWER_CHARS = 4000
+
+FUNCS = {"sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "sinh",
+         "cosh", "tanh", "log", "exp", "binomial", "factorial", "floor", "ceiling", "Abs",
+         "Matrix", "gcd", "max", "min"}
+FUNC_ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "abs": "Abs",
+                "ceil": "ceiling", "lg": "log", "Max": "max", "Min": "min", "lcm": "lcm"}
+CONSTS = {"pi": "pi", "oo": "oo", "infty": "oo", "infinity": "oo", "inf": "oo", "e": "E",
+          "E": "E", "i": "I", "I": "I"}
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+         "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau",
+         "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+         "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega"}
+CONNECTIVES = {"or", "and"}
+UNITS = {"m", "cm", "mm", "km", "g", "kg", "mg", "s", "ms", "h", "hr", "hrs", "min", "mins",
+         "L", "mL", "ml", "ft", "in", "yd", "mi", "lb", "lbs", "oz", "mph", "kph", "sq", "cu",
+         "deg", "rad", "USD"}
+_UNICODE = {"−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "π": "pi",
+            "√": "sqrt", "∞": "oo", "≤": "<=", "≥": ">=", "≠": "!=", "∪": " U ", "²": "^2",
+            "³": "^3", "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)", "\u00a0": " ", "\u2009": " ",
+            "\u202f": " ", "′": "'", "’": "'", "…": "...", "⁄": "/", "∶": ":"}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+_TOKEN = re.compile(r"""
+ (?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)
+|(?P<id>[A-Za-z]+(?:_[A-Za-z0-9]+)?)
+|(?P<op>\*\*|<=|>=|!=|==|=>|->|\.\.\.|[-+*/^()\[\]{},;=<>!%°±∓∈∩|':&])
+|(?P<ws>\s+)
+|(?P<other>.)
+""", re.VERBOSE)
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+)(?![\d,]|\.\d*,)")
+_THOUSANDS_SPACE = re.compile(r"(?<![\d.])(\d{1,3}(?:\\[,;!: ]|\\thinspace ?|\s)(\d{3})(?:(?:\\[,;!: ]|\s)\d{3})*)(?![\d])")
+_OPENERS, _CLOSERS = "([{", ")]}"
+_RELATIONS = {"=", "==", "<", ">", "<=", ">=", "!="}
+
+
+class ParseError(ValueError):
+    """The text is not a math answer this parser understands."""
+
+
+# -- values --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scalar:
+    """One expression in canonical sympy/Python syntax; ``percent``: it carried a ``%``."""
+
+    text: str
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """A non-math answer (words), compared case- and space-insensitively."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A multiple-choice letter."""
+
+    letter: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    """Several values: ``kind`` is set, tuple (also intervals), bare (a comma list), or
+    (alternatives joined by or/and) or pm (from ``a \\pm b``); ``left``/``right`` brackets."""
+
+    kind: str
+    items: tuple
+    left: str = ""
+    right: str = ""
+
+
+@dataclass(frozen=True)
+class Union:
+    """A union of intervals."""
+
+    items: tuple
+
+
+@dataclass(frozen=True)
+class MatrixValue:
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A chain ``parts[0] ops[0] parts[1] ...`` (equations and inequalities)."""
+
+    ops: tuple
+    parts: tuple
+
+
+Value = Scalar | Text | Choice | Seq | Union | MatrixValue | Relation
+
+
+# -- text clean-up -------------------------------------------------------------------------
+def to_plain(s: str) -> str:
+    """Unicode and LaTeX clean-up: the plain text the tokenizer reads."""
+    s = s[:MAX_ANSWER_CHARS]
+    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    s = s.replace("\\$", " ").replace("$", " ").replace("\\(", " ").replace("\\)", " ")
+    s = s.replace("\\[", " ").replace("\\]", " ")
+    s = _THOUSANDS_SPACE.sub(lambda m: re.sub(r"\\[,;!: ]|\\thinspace ?|\s", "", m.group(1)), s)
+    if "\\" in s or "{" in s or "^" in s:
+        s = latex_to_plain(s)
+    s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s)
+    s = s.strip().rstrip(".").strip()
+    return s
+
+
+def choice_letter(s: str) -> str | None:
+    """``(B)``, ``B``, ``B) 12``, ``B. 12``, ``option B`` -> ``B``; otherwise None."""
+    m = re.match(r"^\s*(?:\\text\{|\\textbf\{|\\mathrm\{)?\s*(?:option|choice|answer)?\s*[:\s]*"
+                 r"\(?([A-J])\)?\}?(?:\s*$|\s*[.:)\]}]|\s+\S)", s, re.IGNORECASE)
+    if not m:
+        return None
+    letter = m.group(1)
+    rest = s[m.end():]
+    if letter.islower() and not re.match(r"^\s*\(", s):
+        return None  # a bare lower-case letter is a variable, not a choice
+    if re.search(r"\b[A-J]\b", re.sub(r"\([^)]*\)|\\text\{[^}]*\}", "", rest)) and " or " in rest:
+        return None
+    return letter.upper()
+
+
+def parse_value(s: str) -> Value:
+    """Parse an answer string; unparseable text becomes ``Text`` (compared literally)."""
+    try:
+        plain = to_plain(s)
+        tokens = tokenize(plain)
+        return _build(tokens)
+    except (LatexError, ParseError, RecursionError):
+        return Text(_text_key(s))
+
+
+def _text_key(s: str) -> str:
+    s = re.sub(r"\\text\{([^{}]*)\}", r"\1", s[:MAX_ANSWER_CHARS])
+    s = re.sub(r"[\s$\\{}.]+", " ", s.lower())
+    return s.strip()
+
+
+# -- tokens --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # num | id | func | const | word | op
+    text: str
+    space_before: bool = False
+
+
+def tokenize(s: str) -> list[Tok]:
+    toks: list[Tok] = []
+    space = False
+    for m in _TOKEN.finditer(s):
+        kind = m.lastgroup
+        text = m.group(0)
+        if kind == "ws":
+            space = True
+            continue
+        if kind == "num":
+            toks.append(Tok("num", text.rstrip(".") if text.endswith(".") else text, space))
+        elif kind == "id":
+            toks.extend(_classify_ident(text, space))
+        elif kind == "op":
+            toks.append(Tok("op", "=" if text == "==" else text, space))
+        elif text in "\"`?":
+            raise ParseError(f"unexpected character {text!r}")
+        else:
+            toks.append(Tok("op", text, space))
+        space = False
+    return toks
+
+
+def _classify_ident(text: str, space: bool) -> list[Tok]:
+    base, _, sub = text.partition("_")
+    if text in FUNCS or text in FUNC_ALIASES:
+        return [Tok("func", FUNC_ALIASES.get(text, text), space)]
+    if text in CONSTS:
+        return [Tok("const", CONSTS[text], space)]
+    if text in GREEK:
+        return [Tok("id", "lamda" if text == "lambda" else text, space)]
+    if text in CONNECTIVES or text == "U":
+        return [Tok("word", text, space)]
+    if sub:
+        return [Tok("id", text, space)]
+    if text.lower() in UNITS or text in UNITS:
+        return [Tok("unit", text, space)]
+    if len(text) >= 3:
+        return [Tok("word", text, space)]
+    # two letters: implicit product of single-letter symbols
+    return [Tok("const", CONSTS[c], space and k == 0) if c in "ie" else Tok("id", c, space and k == 0)
+            for k, c in enumerate(text)]
+
+
+# -- structure -----------------------------------------------------------------------------
+def _split_top(toks: list[Tok], seps: set[str], kinds: tuple[str, ...] = ("op",)) -> list[list[Tok]]:
+    parts: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t.kind == "op" and t.text in _OPENERS:
+            depth += 1
+        elif t.kind == "op" and t.text in _CLOSERS:
+            depth -= 1
+        if depth == 0 and t.kind in kinds and t.text in seps:
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    return parts
+
+
+def _outer_span(toks: list[Tok]) -> bool:
+    """True when the first token opens a bracket that the last token closes."""
+    if len(toks) < 2 or toks[0].text not in _OPENERS or toks[-1].text not in _CLOSERS:
+        return False
+    if toks[0].kind != "op" or toks[-1].kind != "op":
+        return False
+    depth = 0
+    for k, t in enumerate(toks):
+        if t.kind == "op" and t.text in _OPENERS:
+            depth += 1
+        elif t.kind == "op" and t.text in _CLOSERS:
+            depth -= 1
+            if depth == 0 and k != len(toks) - 1:
+                return False
+    return depth == 0
+
+
+def _strip_units(toks: list[Tok]) -> list[Tok]:
+    """Drop trailing unit words: ``5 cm^2``, ``12 dollars``, ``3 m/s`` -> the number."""
+    k = len(toks)
+    seen_word = False
+    while k > 0:
+        t = toks[k - 1]
+        if t.kind in ("word", "unit") and t.text not in CONNECTIVES and t.text != "U":
+            seen_word = True
+            k -= 1
+        elif t.kind == "num" and k >= 2 and toks[k - 2].text == "^" and seen_word:
+            k -= 2
+        elif t.kind == "op" and t.text in ("/", "*", ".") and seen_word and k >= 2 and toks[k - 2].kind in ("word", "unit"):
+            k -= 1
+        else:
+            break
+    if not seen_word or k == 0:
+        return toks
+    last = toks[k - 1]
+    first_unit = toks[k]
+    if last.kind == "num" or (last.kind == "op" and last.text in ")%°") or last.kind == "const":
+        if first_unit.kind == "word" or first_unit.space_before or first_unit.kind == "unit":
+            return toks[:k]
+    return toks
+
+
+def _build(toks: list[Tok]) -> Value:
+    if not toks:
+        raise ParseError("empty answer")
+    # "x = 1 or x = 2", "3 and 4": alternatives
+    parts = _split_top(toks, CONNECTIVES, ("word",))
+    if len(parts) > 1:
+        items = tuple(_build(p) for p in parts if p)
+        return items[0] if len(items) == 1 else Seq("or", items)
+    # "x \in [1, 2)": the set after the membership sign
+    for k, t in enumerate(toks):
+        if t.kind == "op" and t.text == "∈" and k <= 2:
+            return _build(toks[k + 1:])
+    parts = _split_top(toks, {"U"}, ("word",))
+    if len(parts) > 1:
+        return Union(tuple(_build(p) for p in parts))
+    if _outer_span(toks):
+        inner = toks[1:-1]
+        items = _split_top(inner, {",", ";"})
+        left, right = toks[0].text, toks[-1].text
+        if left == "{":
+            return Seq("set", tuple(_build(p) for p in items if p))
+        if len(items) > 1:
+            return Seq("tuple", tuple(_build(p) for p in items), left, right)
+        if inner:
+            return _build(inner)
+        raise ParseError("empty brackets")
+    items = _split_top(toks, {",", ";"})
+    if len(items) > 1:
+        return Seq("bare", tuple(_build(p) for p in items if p))
+    if toks[0].kind == "func" and toks[0].text == "Matrix":
+        return _matrix(toks)
+    rel = _relation(toks)
+    if rel is not None:
+        return rel
+    return _scalar(toks)
+
+
+def _matrix(toks: list[Tok]) -> Value:
+    # Matrix ( [ [a,b] , [c,d] ] )
+    body = toks[2:-1]
+    if not _outer_span(body):
+        raise ParseError("bad matrix")
+    rows = []
+    for row in _split_top(body[1:-1], {","}):
+        if not _outer_span(row):
+            raise ParseError("bad matrix row")
+        rows.append(tuple(_build(c) for c in _split_top(row[1:-1], {","})))
+    return MatrixValue(tuple(rows))
+
+
+def _relation(toks: list[Tok]) -> Relation | None:
+    parts: list[list[Tok]] = [[]]
+    ops: list[str] = []
+    depth = 0
+    for t in toks:
+        if t.kind == "op" and t.text in _OPENERS:
+            depth += 1
+        elif t.kind == "op" and t.text in _CLOSERS:
+            depth -= 1
+        if depth == 0 and t.kind == "op" and t.text in _RELATIONS:
+            ops.append(t.text)
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    if not ops:
+        return None
+    if any(not p for p in parts):
+        raise ParseError("relation with an empty side")
+    return Relation(tuple(ops), tuple(_scalar(p) for p in parts))
+
+
+def _scalar(toks: list[Tok]) -> Value:
+    toks = _strip_units(toks)
+    words = [t for t in toks if t.kind == "word"]
+    if words:
+        raise ParseError(f"words in a math answer: {words[0].text}")
+    percent = any(t.text == "%" for t in toks if t.kind == "op")
+    toks = [t for t in toks if not (t.kind == "op" and t.text in ("%", "°")) and t.kind != "unit"]
+    pm = [k for k, t in enumerate(toks) if t.kind == "op" and t.text in ("±", "∓")]
+    if pm:
+        k = pm[0]
+        a, b = _canonical(toks[:k]) if k else "", _canonical(toks[k + 1:])
+        plus, minus = (f"{a}+({b})", f"{a}-({b})") if a else (b, f"-({b})")
+        return Seq("pm", (Scalar(plus, percent), Scalar(minus, percent)))
+    if not toks:
+        raise ParseError("empty answer")
+    return Scalar(_canonical(toks), percent)
+
+
+_ATOM_END = ("num", "id", "const")
+_ATOM_START = ("num", "id", "const", "func")
+
+
+def _canonical(toks: list[Tok]) -> str:
+    """Tokens -> canonical text: explicit ``*``, ``**``, ``factorial()``, no redundant parens."""
+    out: list[str] = []
+    kinds: list[str] = []  # parallel to out: atom | open | close | op | func
+    depth_stack: list[int] = []
+    for t in toks:
+        if t.kind == "op" and t.text == "!":
+            _wrap_factorial(out, kinds)
+            continue
+        if t.kind == "op" and t.text in ("^", "**"):
+            out.append("**")
+            kinds.append("op")
+            continue
+        if t.kind == "op" and t.text in ("[", "{"):
+            t = Tok("op", "(")
+        elif t.kind == "op" and t.text in ("]", "}"):
+            t = Tok("op", ")")
+        prev = kinds[-1] if kinds else None
+        starts_atom = t.kind in _ATOM_START or (t.kind == "op" and t.text == "(")
+        if prev in ("atom", "close") and starts_atom:
+            out.append("*")
+            kinds.append("op")
+        if t.kind == "op" and t.text == "(":
+            depth_stack.append(len(out))
+            out.append("(")
+            kinds.append("open")
+        elif t.kind == "op" and t.text == ")":
+            if depth_stack:
+                start = depth_stack.pop()
+                inner = out[start + 1:]
+                before = kinds[start - 1] if start > 0 else None
+                if len(inner) == 1 and kinds[start + 1] == "atom" and before != "func":
+                    out[start:] = inner
+                    kinds[start:] = ["atom"]
+                    continue
+            out.append(")")
+            kinds.append("close")
+        elif t.kind == "func":
+            out.append(t.text)
+            kinds.append("func")
+        elif t.kind in _ATOM_END:
+            out.append(t.text)
+            kinds.append("atom")
+        elif t.kind == "op" and t.text in ("+", "-", "*", "/", ","):
+            out.append(t.text)
+            kinds.append("op")
+        else:
+            raise ParseError(f"unexpected {t.text!r}")
+    return "".join(out)
+
+
+def _wrap_factorial(out: list[str], kinds: list[str]) -> None:
+    if not out:
+        raise ParseError("factorial of nothing")
+    if kinds[-1] == "atom":
+        out[-1:] = [f"factorial({out[-1]})"]
+        return
+    if kinds[-1] == "close":
+        depth = 0
+        for k in range(len(out) - 1, -1, -1):
+            if kinds[k] == "close":
+                depth += 1
+            elif kinds[k] == "open":
+                depth -= 1
+                if depth == 0:
+                    start = k - 1 if k > 0 and kinds[k - 1] == "func" else k
+                    group = "".join(out[start:])
+                    out[start:] = [f"factorial({group})"]
+                    kinds[start:] = ["atom"]
+                    return
+    raise ParseError("bad factorial")
