@@ -104,7 +104,9 @@ def _system_binds() -> list[str]:
 def build_argv(features: BwrapFeatures, cmd: list[str], *, scratch: str | None,
                ro_paths: tuple[str, ...] = (), seccomp_fd: int | None = None,
                as_pid_1: bool = False, tmp_bytes: int = 256 << 20,
-               env: dict[str, str] | None = None) -> list[str]:
+               env: dict[str, str] | None = None,
+               extra_mounts: tuple[str, ...] = (),
+               file_fds: list[tuple[int, str]] | None = None) -> list[str]:
     """The full bwrap command line that runs ``cmd`` with the isolation described above."""
     argv = [features.path, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -118,13 +120,25 @@ def build_argv(features: BwrapFeatures, cmd: list[str], *, scratch: str | None,
     for p in ro_paths:
         argv += ["--ro-bind", p, p]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    if features.tmpfs_size:
-        argv += ["--size", str(tmp_bytes)]
-    argv += ["--tmpfs", "/tmp"]
+    for where in ("/tmp", "/dev/shm"):  # size-capped: bwrap's own tmpfs for / and /dev is not
+        if features.tmpfs_size:
+            argv += ["--size", str(tmp_bytes)]
+        argv += ["--tmpfs", where]
     if scratch is not None:
         argv += ["--bind", scratch, WORKDIR, "--chdir", WORKDIR]
+    elif file_fds is not None:  # a fresh size-capped tmpfs at /work, the files copied in by bwrap
+        if features.tmpfs_size:
+            argv += ["--size", str(tmp_bytes)]
+        argv += ["--tmpfs", WORKDIR]
+        for fd, name in file_fds:
+            argv += ["--file", str(fd), f"{WORKDIR}/{name}"]
+        argv += ["--chdir", WORKDIR]
     else:
         argv += ["--chdir", "/tmp"]
+    if extra_mounts:
+        argv += list(extra_mounts)
+    # bwrap's root and /dev tmpfs become read-only: only /tmp, /dev/shm and /work stay writable
+    argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     if seccomp_fd is not None and features.seccomp:
         argv += ["--seccomp", str(seccomp_fd)]
     if as_pid_1:

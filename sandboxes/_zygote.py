@@ -120,8 +120,8 @@ def _child(job, stdin_fd, out_w, err_w):
             else:
                 print(e.code, file=sys.stderr)
                 rc = 1
-        except BaseException:
-            traceback.print_exc()
+        except BaseException as e:  # hide this file's frame, as `python main.py` would
+            traceback.print_exception(type(e), e, e.__traceback__.tb_next)
             rc = 1
         try:
             import threading

@@ -1,6 +1,7 @@
 """``LocalSandbox``: one fresh bubblewrap sandbox per run, no daemon needed.
 
-Every run gets a new scratch dir (bound read-write at ``/work``, the cwd), rlimits (address
+Every run gets a new scratch dir (a size-capped tmpfs at ``/work``, the cwd, holding the caller's
+files; nothing is written on the host's disk), rlimits (address
 space, CPU, file size, open files, core), a pids cgroup where one is writable (the process bound
 that works for root), new namespaces (no network, private pids: the whole tree dies with the run,
 ``setsid`` escapees included), uid 65534 with no capabilities and a seccomp deny-list. Without
@@ -103,54 +104,64 @@ class LocalSandbox(Sandbox):
     # -- internals -----------------------------------------------------------------------
     def _run(self, argv: list[str], files: dict[str, bytes], stdin: bytes | None,
              limits: Limits) -> ExecResult:
-        scratch = make_scratch(files, self.scratch_base)
         cgroup = make_cgroup(limits.max_processes + _CGROUP_SLACK)
+        left = 0
         try:
             if self.isolation == "bubblewrap":
-                cap = self._run_bwrap(argv, scratch, stdin, limits, cgroup)
+                cap = self._run_bwrap(argv, files, stdin, limits, cgroup)
             else:
-                cap = self._run_best_effort(argv, scratch, stdin, limits, cgroup)
+                scratch = make_scratch(files, self.scratch_base)
+                try:
+                    cap = self._run_best_effort(argv, scratch, stdin, limits, cgroup)
+                finally:
+                    remove_scratch(scratch)
         finally:
             if cgroup is not None:
-                cap_left = cgroup.kill_all()
+                left = cgroup.kill_all()
                 cgroup.remove()
-            else:
-                cap_left = 0
-            remove_scratch(scratch)
         res = to_result(cap, self.isolation, bwrap_codes=self.isolation == "bubblewrap")
-        if cap_left and not res.leftover_processes:
-            res.leftover_processes = True
+        res.leftover_processes = res.leftover_processes or left > 0
         log.debug("sandbox run: isolation=%s exit=%s signal=%s timed_out=%s wall=%.3fs",
                   res.isolation, res.exit_code, res.signal, res.timed_out, res.wall_s)
         return res
 
-    def _run_bwrap(self, argv, scratch, stdin, limits, cgroup) -> Captured:  # noqa: ANN001
+    def _run_bwrap(self, argv, files, stdin, limits, cgroup) -> Captured:  # noqa: ANN001
         nproc = _limits.nproc_limit(limits)
         inner = (_limits.prlimit_argv(self._prlimit, limits, nproc) if self._prlimit else []) + argv
-        sec_fd = _seccomp.filter_fd() if self._features.seccomp else None
-        info_r, info_w = os.pipe()
-        fds = (info_w,) if sec_fd is None else (info_w, sec_fd)
-        full = _bwrap.build_argv(self._features, inner, scratch=scratch, ro_paths=self._ro,
-                                 seccomp_fd=sec_fd, tmp_bytes=self.tmp_mb << 20, env=self.env)
-        full[1:1] = ["--info-fd", str(info_w)]
-        preexec = None if self._prlimit else (lambda: _limits.apply_rlimits(limits, nproc))
+        fds: list[int] = []
         try:
-            cap = run_captured(full, env=_bwrap.MINIMAL_ENV, stdin=stdin, timeout_s=limits.timeout_s,
-                               max_output=limits.max_output_bytes, pass_fds=fds, cgroup=cgroup,
-                               preexec_fn=preexec)
-        except OSError as e:
-            raise SandboxError(f"could not start bubblewrap: {e}") from e
-        finally:
-            os.close(info_w)
+            file_fds = []
+            for name, data in files.items():
+                fd = os.memfd_create("file")
+                fds.append(fd)
+                os.write(fd, data) if data else None
+                os.lseek(fd, 0, os.SEEK_SET)
+                file_fds.append((fd, name))
+            sec_fd = _seccomp.filter_fd() if self._features.seccomp else None
             if sec_fd is not None:
-                os.close(sec_fd)
-        os.set_blocking(info_r, False)
-        try:
-            info = os.read(info_r, 65536)
-        except BlockingIOError:
-            info = b""
+                fds.append(sec_fd)
+            info_r, info_w = os.pipe()
+            fds += [info_r, info_w]
+            full = _bwrap.build_argv(self._features, inner, scratch=None, ro_paths=self._ro,
+                                     seccomp_fd=sec_fd, tmp_bytes=self.tmp_mb << 20, env=self.env,
+                                     file_fds=file_fds)
+            full[1:1] = ["--info-fd", str(info_w)]
+            preexec = None if self._prlimit else (lambda: _limits.apply_rlimits(limits, nproc))
+            pass_fds = tuple(fd for fd in fds if fd != info_r)
+            try:
+                cap = run_captured(full, env=_bwrap.MINIMAL_ENV, stdin=stdin,
+                                   timeout_s=limits.timeout_s, max_output=limits.max_output_bytes,
+                                   pass_fds=pass_fds, cgroup=cgroup, preexec_fn=preexec)
+            except OSError as e:
+                raise SandboxError(f"could not start bubblewrap: {e}") from e
+            os.set_blocking(info_r, False)
+            try:
+                info = os.read(info_r, 65536)
+            except BlockingIOError:
+                info = b""
         finally:
-            os.close(info_r)
+            for fd in fds:
+                os.close(fd)
         if b"child-pid" not in info and not cap.timed_out:
             raise SandboxError("bubblewrap failed to start the program: "
                                + cap.stderr.decode(errors="replace").strip()[-500:])

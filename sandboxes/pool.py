@@ -230,12 +230,11 @@ class WarmPool(Sandbox):
         cgroup = make_cgroup(self.limits.max_processes + 4)
         sec_fd = _seccomp.filter_fd() if self._features.seccomp else None
         cmd = [self._python, *self.python_flags, ZYGOTE_DST, ",".join(self.preload)]
+        mounts = ("--ro-bind", ZYGOTE_SRC, ZYGOTE_DST, "--size", str(self.tmp_mb << 20),
+                  "--tmpfs", "/work", "--chdir", "/work")
         argv = _bwrap.build_argv(self._features, cmd, scratch=None, ro_paths=self._ro,
                                  seccomp_fd=sec_fd, as_pid_1=True, tmp_bytes=self.tmp_mb << 20,
-                                 env=self.env)
-        tail = argv.index("--")
-        argv[tail:tail] = ["--ro-bind", ZYGOTE_SRC, ZYGOTE_DST, "--size", str(self.tmp_mb << 20),
-                           "--tmpfs", "/work", "--chdir", "/work"]
+                                 env=self.env, extra_mounts=mounts)
         if cgroup is not None:
             argv = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', cgroup.procs_path, *argv]
         errfile = tempfile.TemporaryFile()
