@@ -3,8 +3,9 @@
 ``make_tool(fn)`` reads ``fn``'s signature (every model-visible parameter needs a type hint)
 and its Google-style docstring (first paragraph = description, ``Args:`` = parameter
 descriptions) and builds a pydantic model for the arguments (``extra="forbid"``). Parameters
-named in ``injected`` (by default ``db``, ``user_id``, ``state``, ``episode``, ``now``) are
-state supplied by the env at call time and are hidden from the schema.
+named in ``injected`` (by default ``db``, ``user_id``, ``now``), or annotated
+``Annotated[T, INJECTED]``, are state supplied by the env at call time (looked up by name in
+the episode's state dict) and are hidden from the schema.
 
 ``Tool.call(arguments, state)`` validates the arguments, injects the state and runs the
 function; a ``ToolError`` raised inside is the model-facing error message of a refused or
@@ -23,8 +24,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-#: Parameter names the env fills in at call time; never shown to the model.
-DEFAULT_INJECTED: frozenset[str] = frozenset({"db", "user_id", "state", "episode", "now"})
+#: Parameter names the env fills in at call time; never shown to the model. (Kept short on
+#: purpose: a tool may well want a model-visible argument called ``state`` or ``status``.)
+DEFAULT_INJECTED: frozenset[str] = frozenset({"db", "user_id", "now"})
+
+
+class _Injected:
+    """Marker: ``def f(x: int, conn: Annotated[Conn, INJECTED])`` hides ``conn``."""
+
+    def __repr__(self) -> str:
+        return "INJECTED"
+
+
+INJECTED = _Injected()
 #: A tool result longer than this is cut (with a note) before it reaches the model.
 MAX_RESULT_CHARS = 20_000
 
@@ -107,7 +119,7 @@ def make_tool(fn: Callable[..., Any] | Tool, *, name: str | None = None,
     for pname, p in inspect.signature(fn).parameters.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise TypeError(f"tool {tool_name!r}: *args/**kwargs are not supported")
-        if pname in hidden:
+        if pname in hidden or _is_injected(hints.get(pname)):
             inject.append(pname)
             continue
         if pname not in hints:
@@ -120,6 +132,10 @@ def make_tool(fn: Callable[..., Any] | Tool, *, name: str | None = None,
     params.setdefault("required", [])
     return Tool(name=tool_name, fn=fn, description=description or summary or tool_name,
                 args_model=model, injected=tuple(inject), terminal=terminal, parameters=params)
+
+
+def _is_injected(hint: Any) -> bool:
+    return any(m is INJECTED for m in getattr(hint, "__metadata__", ()))
 
 
 _SECTION = re.compile(r"^(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?|Notes?):\s*$")
