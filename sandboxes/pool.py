@@ -150,6 +150,7 @@ class WarmPool(Sandbox):
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
         self._workers: set[_Worker] = set()
+        self._stats = {"started": 0, "recycled": 0, "jobs": 0}
 
     def __getstate__(self) -> dict[str, Any]:
         keep = ("size", "limits", "python", "python_flags", "preload", "max_jobs_per_worker",
@@ -221,6 +222,7 @@ class WarmPool(Sandbox):
                         w.close()
                         return
                     self._workers.add(w)
+                    self._stats["started"] += 1
                 self._idle.put(w)
             except Exception as e:  # noqa: BLE001 - reported to the caller that takes the slot
                 log.error("could not start a sandbox worker: %s", e)
@@ -284,10 +286,19 @@ class WarmPool(Sandbox):
         if not closed:
             self._spawn_q.put(True)
 
+    def stats(self) -> dict[str, int]:
+        """Counters in this process: workers ``started``, ``recycled``, ``jobs`` run, ``alive``."""
+        with self._lock:
+            return {**self._stats, "alive": len(self._workers)}
+
     def _release(self, w: _Worker, reply: dict | None) -> None:
         suspicious = reply is None or reply.get("timed_out") or reply.get("leftovers") \
             or reply.get("truncated") or not reply.get("clean", False)
+        with self._lock:
+            self._stats["jobs"] += 1
         if suspicious or w.jobs >= self.max_jobs_per_worker or self._closed:
+            with self._lock:
+                self._stats["recycled"] += 1
             self._retire(w)
         else:
             self._idle.put(w)

@@ -1,0 +1,237 @@
+"""Sandbox behaviour: results, files, stdin, limits, refusal, best-effort, pool lifecycle, asyncio.
+
+Every test runs real programs in the real sandboxes (bubblewrap must be installed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+import time
+
+import pytest
+from nemogym.sandboxes import (
+    ExecResult,
+    Limits,
+    LocalSandbox,
+    SandboxError,
+    WarmPool,
+    default_sandbox,
+    isolation_available,
+)
+
+FAST = Limits(timeout_s=5, memory_mb=512, max_processes=32)
+
+
+@pytest.fixture(scope="module")
+def local() -> LocalSandbox:
+    return LocalSandbox(limits=FAST)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = WarmPool(2, limits=FAST).start()
+    yield p
+    p.close()
+
+
+@pytest.fixture(params=["local", "pool"])
+def sb(request, local, pool):
+    return local if request.param == "local" else pool
+
+
+def test_bubblewrap_is_available_here():
+    assert isolation_available(), "install bubblewrap (apt-get install bubblewrap)"
+
+
+def test_python_result_fields(sb):
+    r = sb.run_python("import os, sys\nprint('hi', os.getuid(), os.getcwd())\n"
+                      "print('oops', file=sys.stderr)\nsys.exit(3)")
+    assert isinstance(r, ExecResult)
+    assert r.stdout == "hi 65534 /work\n"
+    assert r.stderr == "oops\n"
+    assert (r.exit_code, r.signal, r.timed_out, r.output_truncated) == (3, None, False, False)
+    assert r.isolation == "bubblewrap"
+    assert not r.ok and r.wall_s > 0
+
+
+def test_files_and_stdin(sb):
+    files = {"pkg/helper.py": "def double(x):\n    return 2 * x\n", "data.bin": b"\x00\x01\xff"}
+    code = ("import sys\nfrom pkg.helper import double\n"
+            "print(double(int(sys.stdin.readline())), open('data.bin', 'rb').read().hex())")
+    r = sb.run_python(code, files=files, stdin="21\n")
+    assert r.ok, r.stderr
+    assert r.stdout == "42 0001ff\n"
+
+
+def test_run_argv(sb):
+    r = sb.run(["sh", "-c", "cat in.txt; read x; echo got $x; echo err >&2; exit 7"],
+               files={"in.txt": "file\n"}, stdin=b"line\n")
+    assert (r.stdout, r.stderr, r.exit_code) == ("file\ngot line\n", "err\n", 7)
+
+
+def test_scratch_is_fresh_each_run(sb):
+    r1 = sb.run_python("open('left.txt', 'w').write('x'); open('/tmp/t', 'w').write('x')")
+    assert r1.ok, r1.stderr
+    r2 = sb.run_python("import os\nprint(sorted(os.listdir('.')), os.listdir('/tmp'))")
+    assert r2.stdout == "['main.py'] []\n"
+
+
+def test_killed_by_signal_is_reported(sb):
+    r = sb.run_python("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)")
+    assert r.signal == signal.SIGTERM and r.exit_code is None and not r.timed_out
+
+
+def test_exceptions_exit_1_with_traceback(sb):
+    r = sb.run_python("def f():\n    raise ValueError('bad')\nf()")
+    assert r.exit_code == 1
+    assert "ValueError: bad" in r.stderr and 'File "/work/main.py", line 3' in r.stderr
+    assert "zygote" not in r.stderr
+
+
+def test_output_cap_is_a_total(sb):
+    code = "import sys\nsys.stdout.write('o' * 6000)\nsys.stdout.flush()\nsys.stderr.write('e' * 6000)"
+    r = sb.run_python(code, limits=FAST.model_copy(update={"max_output_bytes": 8000}))
+    assert r.output_truncated and r.killed_reason == "output"
+    assert len(r.stdout) + len(r.stderr) <= 8000
+    assert r.stdout.startswith("o" * 6000)
+
+
+def test_file_size_and_open_files_limits(sb):
+    lim = FAST.model_copy(update={"max_file_bytes": 1 << 20, "max_open_files": 32})
+    r = sb.run_python("open('big', 'wb').write(b'x' * (2 << 20))", limits=lim)
+    assert r.exit_code == 1 and "File too large" in r.stderr
+    r = sb.run_python("fs = [open('main.py') for _ in range(100)]", limits=lim)
+    assert r.exit_code == 1 and "Too many open files" in r.stderr
+
+
+def test_bad_input_is_a_clear_error(sb):
+    for files in ({"../escape": "x"}, {"/etc/passwd": "x"}, {"a/../../b": "x"}, {"ok": 3}):
+        with pytest.raises(ValueError):
+            sb.run_python("pass", files=files)
+    with pytest.raises(ValueError, match="main.py"):
+        sb.run_python("pass", files={"main.py": "x"})
+    with pytest.raises(ValueError):
+        sb.run([])
+    with pytest.raises(ValueError):
+        sb.run_python(b"print(1)")  # type: ignore[arg-type]
+    assert sb.run_python("print('still fine')").stdout == "still fine\n"
+
+
+def test_refuses_without_bubblewrap_unless_opted_in(caplog):
+    with pytest.raises(SandboxError, match="allow_unsandboxed=True"):
+        LocalSandbox(bwrap="/nonexistent/bwrap")
+    with pytest.raises(SandboxError, match="bubblewrap"):
+        WarmPool(1, bwrap="/nonexistent/bwrap")
+    with pytest.raises(SandboxError):
+        default_sandbox(bwrap="/nonexistent/bwrap")
+    with caplog.at_level(logging.WARNING, logger="nemogym.sandboxes"):
+        sb = LocalSandbox(bwrap="/nonexistent/bwrap", allow_unsandboxed=True, limits=FAST)
+    assert sb.isolation == "best-effort"
+    assert "best-effort" in caplog.text
+    r = sb.run_python("import sys; print(sys.stdin.read().upper()); open('f', 'w')", stdin="abc")
+    assert (r.stdout, r.exit_code, r.isolation) == ("ABC\n", 0, "best-effort")
+    r = sb.run_python("import time; time.sleep(30)", limits=FAST.model_copy(update={"timeout_s": 0.5}))
+    assert r.timed_out and r.wall_s < 5
+
+
+def test_isolation_is_logged(caplog):
+    with caplog.at_level(logging.INFO, logger="nemogym.sandboxes"):
+        LocalSandbox()
+    assert "isolation=bubblewrap" in caplog.text
+
+
+def test_default_sandbox_is_the_isolated_pool():
+    sb = default_sandbox(size=1)
+    try:
+        assert isinstance(sb, WarmPool) and sb.isolation == "bubblewrap"
+        assert sb.run_python("print(6 * 7)").stdout == "42\n"
+    finally:
+        sb.close()
+    assert isinstance(default_sandbox(warm=False), LocalSandbox)
+
+
+def test_pool_jobs_do_not_share_state():
+    with WarmPool(1, limits=FAST) as p:
+        r1 = p.run_python("import json, os\njson.leak = 1\nos.environ['LEAK'] = '1'\n"
+                          "open('/dev/shm/s', 'w').write('1')")
+        assert r1.ok, r1.stderr
+        r2 = p.run_python("import json, os\nprint(hasattr(json, 'leak'), 'LEAK' in os.environ, "
+                          "os.listdir('/dev/shm'), __name__)")
+        assert r2.stdout == "False False [] __main__\n"
+        assert p.stats()["started"] == 1
+
+
+def test_pool_recycles_workers():
+    with WarmPool(1, limits=FAST, max_jobs_per_worker=3) as p:
+        for _ in range(4):
+            assert p.run_python("print(1)").ok
+        assert p.stats()["recycled"] == 1
+        r = p.run_python("while True: pass", limits=FAST.model_copy(update={"timeout_s": 0.5}))
+        assert r.timed_out and r.killed_reason == "timeout"
+        assert p.stats()["recycled"] == 2
+        assert p.run_python("print('fresh')").stdout == "fresh\n"
+        assert p.stats()["started"] == 3
+
+
+def test_pool_survives_short_lived_event_loops_and_threads():
+    p = WarmPool(1, limits=FAST)
+    try:
+        for i in range(3):  # each asyncio.run() and its executor threads end; workers must not
+            assert asyncio.run(p.arun_python(f"print({i})")).stdout == f"{i}\n"
+        t = threading.Thread(target=lambda: p.run_python("pass"))
+        t.start()
+        t.join()
+        time.sleep(0.2)
+        assert p.run_python("print('ok')").stdout == "ok\n"
+    finally:
+        p.close()
+
+
+async def test_many_concurrent_async_callers_do_not_block_the_loop(pool):
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not stop.is_set():
+            await asyncio.sleep(0.005)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    results = await asyncio.gather(*(pool.arun_python(f"print({i} * {i})") for i in range(60)),
+                                   pool.arun(["sh", "-c", "echo sh"]))
+    stop.set()
+    await tick
+    assert [r.stdout for r in results[:-1]] == [f"{i * i}\n" for i in range(60)]
+    assert results[-1].stdout == "sh\n"
+    assert max(gaps) < 0.5, f"event loop stalled for {max(gaps):.3f}s"
+
+
+async def test_local_async_twins(local):
+    rs = await asyncio.gather(*(local.arun_python(f"print({i})") for i in range(4)))
+    assert [r.stdout for r in rs] == [f"{i}\n" for i in range(4)]
+
+
+def _run_in_fresh_process(blob: bytes) -> str:
+    sb = pickle.loads(blob)
+    try:
+        return sb.run_python("print('from child')").stdout
+    finally:
+        sb.close()
+
+
+def test_pickled_into_another_process_starts_lazily(pool):
+    blob = pickle.dumps(pool)  # a started pool pickles as its config only
+    assert len(blob) < 4000
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as mp:
+        assert mp.apply(_run_in_fresh_process, (blob,)) == "from child\n"
+        assert mp.apply(_run_in_fresh_process, (pickle.dumps(LocalSandbox()),)) == "from child\n"
+    assert pool.run_python("print('parent still works')").ok
