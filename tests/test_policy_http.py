@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -250,6 +251,34 @@ def test_policy_survives_loop_changes_and_aclose(stub):
         await policy.aclose()
     asyncio.run(close_twice())
     assert call(policy, USER, context=PolicyContext(task_index=0)).message["content"] == "r"
+
+
+def test_session_is_closed_when_its_loop_shuts_down(stub):
+    url, _ = stub("echo")
+    policy = OpenAIHTTPPolicy(url, "m")
+    asyncio.run(policy(USER))  # no aclose(): asyncio.run's shutdown closes the session
+    assert policy._session is not None and policy._session.closed
+
+
+def test_session_of_a_live_loop_in_another_thread_is_closed_by_that_loop(stub):
+    url, _ = stub("echo", reply="r")
+    policy = OpenAIHTTPPolicy(url, "m")
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+    try:
+        fut = asyncio.run_coroutine_threadsafe(policy(USER), other)
+        assert fut.result(timeout=10).message["content"] == "r"
+        first = policy._session
+        assert call(policy, USER).message["content"] == "r"  # now on this thread's loop
+        deadline = time.monotonic() + 5
+        while not first.closed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert first.closed
+    finally:
+        other.call_soon_threadsafe(other.stop)
+        thread.join(timeout=5)
+        other.close()
 
 
 async def _in_loop_server() -> str:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,6 +81,7 @@ class OpenAIHTTPPolicy:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sem: asyncio.Semaphore | None = None
+        self._guard: AsyncGenerator[None, None] | None = None
         self._model_lock: asyncio.Lock | None = None
         self._rng = random.Random()
 
@@ -97,7 +99,7 @@ class OpenAIHTTPPolicy:
     ) -> PolicyResponse:
         """Generate one assistant message; raises ``PolicyError`` when the server cannot answer."""
         t0 = time.perf_counter()
-        session, sem = self._session_for_loop()
+        session, sem = await self._session_for_loop()
         if self.model is None:
             await self._discover_model(session)
         body = self.build_body(messages, tools, sampling)
@@ -108,8 +110,8 @@ class OpenAIHTTPPolicy:
 
     async def aclose(self) -> None:
         """Close the HTTP session (idempotent); a later call opens a new one."""
-        session, loop = self._session, self._loop
-        self._session = self._loop = self._sem = self._model_lock = None
+        session, loop, guard = self._session, self._loop, self._guard
+        self._session = self._loop = self._sem = self._model_lock = self._guard = None
         if session is None or session.closed:
             return
         try:
@@ -118,7 +120,16 @@ class OpenAIHTTPPolicy:
             running = None
         if loop is running:
             await session.close()
+            if guard is not None:
+                await guard.aclose()
         else:
+            self._drop_session(session, loop)
+
+    @staticmethod
+    def _drop_session(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Let go of a session of another loop: a live loop closes it itself when its guard is
+        collected; the sockets of a session whose loop is closed are closed here."""
+        if loop is None or loop.is_closed():
             _detach_session(session)
 
     # -- request building ---------------------------------------------------------------
@@ -144,11 +155,12 @@ class OpenAIHTTPPolicy:
         return body
 
     # -- transport ----------------------------------------------------------------------
-    def _session_for_loop(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+    async def _session_for_loop(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        """This loop's session and semaphore, made on first use (and again if the loop changed)."""
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
             if self._session is not None and not self._session.closed:
-                _detach_session(self._session)  # bound to a previous loop: cannot await it here
+                self._drop_session(self._session, self._loop)
             connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=0,
                                              ttl_dns_cache=300)
             timeout = aiohttp.ClientTimeout(total=self.timeout_s, sock_connect=self.connect_timeout_s)
@@ -157,6 +169,10 @@ class OpenAIHTTPPolicy:
             self._loop = loop
             self._sem = asyncio.Semaphore(self.concurrency)
             self._model_lock = asyncio.Lock()
+            # An async generator the loop finalises at shutdown (asyncio.run does): it closes
+            # the session there, so a caller that forgets aclose() leaks no sockets.
+            self._guard = _close_at_loop_shutdown(self._session)
+            await self._guard.__anext__()
         assert self._sem is not None
         return self._session, self._sem
 
@@ -338,6 +354,14 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
 
 
 def _detach_session(session: aiohttp.ClientSession) -> None:
