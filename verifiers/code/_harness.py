@@ -322,9 +322,15 @@ def main():
     try:
         st = os.fstat(0)
         raw = sys.stdin.buffer.read()
-        if stat.S_ISREG(st.st_mode) and st.st_nlink > 0:
-            # stdin is a named file: remove it before the program can read it, or refuse.
-            os.unlink(os.readlink("/proc/self/fd/0"))
+        if stat.S_ISREG(st.st_mode):
+            # stdin is a file, which other processes in the sandbox (the sandbox's own init,
+            # through /proc/<pid>/fd/0) may still hold open: wipe it before the program exists,
+            # or refuse to run.
+            if st.st_nlink > 0:
+                os.unlink(os.readlink("/proc/self/fd/0"))
+            wipe = os.open("/proc/self/fd/0", os.O_WRONLY)
+            os.ftruncate(wipe, 0)
+            os.close(wipe)
         job = json.loads(raw)
         nonce = job["nonce"]
     except BaseException as e:  # noqa: BLE001 - no nonce, so no verdict line is possible

@@ -41,17 +41,26 @@ def build_job(program: str, tests: FunctionTests, nonce: str, *, output_chars: i
     })
 
 
+class Tampered(Exception):
+    """The sandbox's stdout holds more than the harness's one verdict line."""
+
+
 def parse_harness_output(stdout: str, nonce: str) -> dict[str, Any] | None:
-    """The harness's verdict, from the single line that starts with this run's nonce."""
+    """The harness's verdict: the one line starting with this run's nonce (None if absent).
+
+    Raises ``Tampered`` when several lines carry the nonce: only the harness writes one.
+    """
     prefix = nonce + " "
-    for line in stdout.splitlines():
-        if line.startswith(prefix):
-            try:
-                result = json.loads(line[len(prefix):])
-            except json.JSONDecodeError:
-                return None
-            return result if isinstance(result, dict) else None
-    return None
+    lines = [line for line in stdout.splitlines() if line.startswith(prefix)]
+    if len(lines) > 1:
+        raise Tampered(f"{len(lines)} verdict lines")
+    if not lines:
+        return None
+    try:
+        result = json.loads(lines[0][len(prefix):])
+    except json.JSONDecodeError:
+        return None
+    return result if isinstance(result, dict) else None
 
 
 async def arun_function_tests(sandbox: Any, program: str, tests: FunctionTests, *,
@@ -66,9 +75,16 @@ async def arun_function_tests(sandbox: Any, program: str, tests: FunctionTests, 
     except SandboxError as e:
         return Verdict.infra_failure(f"sandbox failed: {e}", style="function")
     base = {"style": "function", "isolation": res.isolation, "wall_s": round(res.wall_s, 4)}
-    result = parse_harness_output(res.stdout, nonce)
+    try:
+        result = parse_harness_output(res.stdout, nonce)
+    except Tampered as e:
+        return _zero(f"the harness's output was tampered with ({e})", base)
     if result is None:
         return _no_verdict(res, base)
+    if res.exit_code != 0 or res.timed_out:
+        # The harness always exits 0 right after its line; anything else means it was disturbed.
+        return _zero(f"the harness was disturbed after reporting (exit code {res.exit_code}, "
+                     f"signal {res.signal}, timed out {res.timed_out})", base)
     status = result.get("status")
     details = {**base, **{k: result[k] for k in ("calls", "last_call", "program_output", "phase",
                                                  "traceback") if result.get(k) not in (None, "")}}
@@ -84,6 +100,12 @@ async def arun_function_tests(sandbox: Any, program: str, tests: FunctionTests, 
     if status == "test_error":
         return Verdict.infra_failure(f"the task's tests are broken: {result.get('message')}", **details)
     return Verdict.infra_failure(f"harness error: {result.get('message')}", **details)
+
+
+def _zero(reason: str, details: dict[str, Any]) -> Verdict:
+    v = Verdict.wrong(reason, **details, tampered=True)
+    v.components["tests_passed"] = 0.0
+    return v
 
 
 def _no_verdict(res: Any, base: dict[str, Any]) -> Verdict:
