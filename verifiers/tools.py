@@ -96,6 +96,17 @@ def _arg_ok(actual: Any, expected: Any, cmp: Comparator) -> bool:
     return cmp(actual, expected)
 
 
+def canonical(value: Any) -> Any:
+    """An expected value with every ``{"$any": [...]}`` replaced by its first option."""
+    if isinstance(value, dict):
+        if set(value) == {"$any"}:
+            return canonical(value["$any"][0])
+        return {k: canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
 def call_mismatch(actual: Call, expected: Call, comparators: Mapping[str, Comparator] | None = None,
                   ignore_extra_args: bool = False) -> str | None:
     """Why ``actual`` does not match ``expected`` (None if it does).
