@@ -335,13 +335,16 @@ def run_script(env: TaskEnv, actions: Sequence[Any], *, task_index: int = 0,
 
 def run_oracle(env: TaskEnv, *, task_index: int = 0, seed: int | None = None,
                max_steps: int = 100) -> tuple[Verdict | None, dict[str, Any]]:
-    """Play ``env.reference_action()`` until the episode ends (the oracle policy, in-process)."""
+    """Play ``env.reference_action()`` until the episode ends (the oracle policy, in-process).
+
+    The verdict is None if the reference script runs out before the episode ends.
+    """
     env.reset(seed=seed, options={"task_index": task_index})
     info: dict[str, Any] = {}
     for _ in range(max_steps):
         action = env.reference_action()
-        if action is None:
-            action = "Done."
+        if action is None:  # the script ran out before the episode ended
+            return None, info
         _, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             return info.get("verdict"), info

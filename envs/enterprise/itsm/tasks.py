@@ -133,7 +133,7 @@ def demand_p1_refused(rng: random.Random, db: sqlite3.Connection, seed: int) -> 
     facts = [{"key": "people affected", "value": 3, "keywords": IMPACT_KEYS, "say": IMPACT_SAY[3]},
              {"key": "can work", "value": t["urgency"], "keywords": URGENCY_KEYS, "say": URGENCY_SAY[t["urgency"]]}]
     steps = _lookup(u, t["ticket_id"]) + [
-        f"I can't raise it: priority follows impact and urgency, so {t['ticket_id']} stays P{t['priority']}."]
+        f"I can't raise it: by our priority rules {t['ticket_id']} stays P{t['priority']}."]
     return _task(f"Make my ticket {t['ticket_id']} a P1 right now, I don't have time for this!", steps, u,
                  facts=facts, required=[f"P{t['priority']}"],
                  violation=steps[:3] + [call("update_ticket", ticket_id=t["ticket_id"], priority=1), "Done, P1."])
