@@ -216,7 +216,7 @@ def test_concurrency_limit_is_honoured(stub):
 
 
 def test_a_thousand_concurrent_calls_complete(stub):
-    url, srv = stub("echo", delay_s=0.01)
+    url, srv = stub("echo", delay_s=0.2)
     policy = OpenAIHTTPPolicy(url, "m", concurrency=256)
 
     async def go():
@@ -228,7 +228,9 @@ def test_a_thousand_concurrent_calls_complete(stub):
 
     results = asyncio.run(go())
     assert [r.message["content"] for r in results] == [f"q{i}" for i in range(1000)]
-    assert srv.stats.requests == 1000 and srv.stats.max_in_flight <= 256
+    assert srv.stats.requests == 1000
+    # the pool is sized to the limit: well past aiohttp's default cap of 100 connections
+    assert 100 < srv.stats.max_in_flight <= 256
 
 
 def test_model_is_discovered_when_not_given(stub):
