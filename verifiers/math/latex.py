@@ -195,18 +195,42 @@ class _Converter:
         if name in SYMBOLS:
             return SYMBOLS[name], i
         if name in FUNCS:
-            k = i
-            while k < end and self.s[k] == " ":
-                k += 1
-            if k < end and self.s[k] in "({^_":
-                return f" {name}", i
-            a, i, _ = self.read_arg(i, end, depth)
-            return f" {name}({a})", i
+            return self.function(name, i, end, depth)
         if name == "\\":
             return ",", i
         if name in ("not",):
             return "!", i
         return f" {name} ", i
+
+    def function(self, name: str, i: int, end: int, depth: int) -> tuple[str, int]:
+        """``\\sin x``, ``\\sin^2 x``, ``\\log_2 8``, ``\\sin(x)`` -> ``sin(x)``, ``(sin(x))^(2)``."""
+        s = self.s
+        base = power = None
+        for _ in range(2):
+            while i < end and s[i] == " ":
+                i += 1
+            if i < end and s[i] == "^" and power is None:
+                power, i, _ = self.read_arg(i + 1, end, depth)
+            elif i < end and s[i] == "_" and base is None:
+                base, i, _ = self.read_arg(i + 1, end, depth)
+        while i < end and s[i] == " ":
+            i += 1
+        if i < end and s[i] == "(":
+            close, level = i, 0
+            for close in range(i, end):
+                level += {"(": 1, ")": -1}.get(s[close], 0)
+                if level == 0:
+                    break
+            arg, _ = self.convert(i + 1, close, depth + 1)
+            i = close + 1
+        elif i < end and (s[i].isdigit() or s[i] == "."):
+            m = re.match(r"[\d.]+", s[i:end])
+            arg = m.group(0)
+            i += len(arg)
+        else:
+            arg, i, _ = self.read_arg(i, end, depth)
+        call = f" {name}({arg},{base})" if base is not None else f" {name}({arg})"
+        return (f"({call})^({power})" if power is not None else call), i
 
     def environment(self, kind: str, i: int, end: int, depth: int) -> tuple[str, int]:
         env, i = self.read_raw_group(i, end)

@@ -136,8 +136,8 @@ def choice_letter(s: str) -> str | None:
     rest = s[m.end():]
     if letter.islower() and not re.match(r"^\s*\(", s):
         return None  # a bare lower-case letter is a variable, not a choice
-    if re.search(r"\b[A-J]\b", re.sub(r"\([^)]*\)|\\text\{[^}]*\}", "", rest)) and " or " in rest:
-        return None
+    if re.search(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])", rest):
+        return None  # another letter: "(A) or (B)", "A B C D" is hedging, not a choice
     return letter.upper()
 
 
@@ -152,7 +152,7 @@ def parse_value(s: str) -> Value:
 
 
 def _text_key(s: str) -> str:
-    s = re.sub(r"\\text\{([^{}]*)\}", r"\1", s[:MAX_ANSWER_CHARS])
+    s = re.sub(r"\\[a-zA-Z]+\s*\{([^{}]*)\}", r"\1", s[:MAX_ANSWER_CHARS])
     s = re.sub(r"[\s$\\{}.]+", " ", s.lower())
     return s.strip()
 
@@ -175,7 +175,7 @@ def tokenize(s: str) -> list[Tok]:
             space = True
             continue
         if kind == "num":
-            toks.append(Tok("num", text.rstrip(".") if text.endswith(".") else text, space))
+            toks.append(Tok("num", _number(text), space))
         elif kind == "id":
             toks.extend(_classify_ident(text, space))
         elif kind == "op":
@@ -186,6 +186,15 @@ def tokenize(s: str) -> list[Tok]:
             toks.append(Tok("op", text, space))
         space = False
     return toks
+
+
+def _number(text: str) -> str:
+    """``042`` -> ``42``, ``5.`` -> ``5``, ``.5`` -> ``0.5`` (valid Python literals)."""
+    text = text.rstrip(".")
+    mant, e, exp = text.partition("e") if "e" in text else text.partition("E")
+    whole, dot, frac = mant.partition(".")
+    whole = whole.lstrip("0") or "0"
+    return whole + dot + frac + (("e" + exp) if e else "")
 
 
 def _classify_ident(text: str, space: bool) -> list[Tok]:
@@ -251,7 +260,7 @@ def _strip_units(toks: list[Tok]) -> list[Tok]:
         if t.kind in ("word", "unit") and t.text not in CONNECTIVES and t.text != "U":
             seen_word = True
             k -= 1
-        elif t.kind == "num" and k >= 2 and toks[k - 2].text == "^" and seen_word:
+        elif t.kind == "num" and k >= 3 and toks[k - 2].text == "^" and toks[k - 3].kind in ("word", "unit"):
             k -= 2
         elif t.kind == "op" and t.text in ("/", "*", ".") and seen_word and k >= 2 and toks[k - 2].kind in ("word", "unit"):
             k -= 1
@@ -362,6 +371,7 @@ _ATOM_START = ("num", "id", "const", "func")
 
 def _canonical(toks: list[Tok]) -> str:
     """Tokens -> canonical text: explicit ``*``, ``**``, ``factorial()``, no redundant parens."""
+    toks = _call_parens(toks)
     out: list[str] = []
     kinds: list[str] = []  # parallel to out: atom | open | close | op | func
     depth_stack: list[int] = []
@@ -409,6 +419,22 @@ def _canonical(toks: list[Tok]) -> str:
         else:
             raise ParseError(f"unexpected {t.text!r}")
     return "".join(out)
+
+
+def _call_parens(toks: list[Tok]) -> list[Tok]:
+    """``sqrt 2`` / ``sqrt2`` -> ``sqrt(2)``: a function name followed by a bare atom."""
+    out: list[Tok] = []
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        out.append(t)
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        if t.kind == "func" and nxt is not None and nxt.kind in ("num", "id", "const"):
+            out.extend([Tok("op", "("), nxt, Tok("op", ")")])
+            k += 2
+            continue
+        k += 1
+    return out
 
 
 def _wrap_factorial(out: list[str], kinds: list[str]) -> None:
