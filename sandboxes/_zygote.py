@@ -238,6 +238,8 @@ def run_job(job):
 
 
 def main():
+    if os.getpid() != 1:  # kill(-1) below would hit every process of this uid outside a pid ns
+        sys.exit("zygote: refusing to run outside its own pid namespace (must be pid 1)")
     ctl_in, ctl_out = os.dup(0), os.dup(1)
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)
