@@ -10,7 +10,6 @@ either pair and the base class derives the other.
 from __future__ import annotations
 
 import asyncio
-import copy
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -255,7 +254,9 @@ class TaskEnv(TextEnv):
 
     def _observation(self) -> Observation:
         assert self.episode is not None
-        obs = {"messages": copy.deepcopy(self.episode.messages), "tools": copy.deepcopy(self.episode.tools)}
+        # Per-message copies keep the env's history safe from callers that edit the observation;
+        # a full deepcopy costs more than the rest of a single-turn episode.
+        obs = {"messages": [dict(m) for m in self.episode.messages], "tools": list(self.episode.tools)}
         self._last_obs = obs
         return obs
 

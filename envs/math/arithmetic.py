@@ -28,7 +28,7 @@ def _expression(rng: random.Random, n_operands: int, hi: int, fractions: bool) -
     if n_operands == 1:
         if fractions and rng.random() < 0.4:
             num, den = rng.randint(1, hi), rng.randint(2, max(2, hi // 2))
-            return f"{num}/{den}", Fraction(num, den)
+            return f"({num}/{den})", Fraction(num, den)  # bracketed: "a / (p/q)" is unambiguous
         v = rng.randint(0, hi)
         return str(v), Fraction(v)
     left_n = rng.randint(1, n_operands - 1)

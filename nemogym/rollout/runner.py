@@ -184,7 +184,8 @@ async def run_rollouts(config: RolloutConfig, policy: Policy, *,
                                     repeat=repeat, seed=config.seed_for(task_index, repeat),
                                     max_turns=config.max_turns, sampling=config.sampling)
                 try:
-                    rec = await asyncio.wait_for(coro, config.episode_timeout_s)
+                    rec = await (coro if config.episode_timeout_s is None
+                                 else asyncio.wait_for(coro, config.episode_timeout_s))
                 except TimeoutError:
                     rec = _finish(EpisodeRecord(env_id=env_id, task_index=task_index, repeat=repeat,
                                                 seed=config.seed_for(task_index, repeat)),
