@@ -203,3 +203,37 @@ def test_bad_calls_are_errors_for_the_model(env):
     assert "NOPE-1" in results[3] and "no " in results[3]  # names the bad id
     assert _dump(db) == before
     assert env.bad_calls(env.episode) == {"unknown_tool": 1, "bad_json": 1, "invalid_args": 1, "tool_raised": 1}
+
+
+class _EchoUserModel:
+    """A stand-in user model: answers with the facts listed in its instructions, then stops."""
+
+    name, model = "echo-user", None
+
+    def __init__(self):
+        self.prompts = []
+
+    async def __call__(self, messages, tools=None, *, sampling=None, context=None):
+        from nemogym.policies.base import PolicyResponse
+
+        self.prompts.append(messages)
+        facts = [ln.split(": ", 1)[1] for ln in messages[0]["content"].splitlines() if ln.startswith("- ")
+                 and ": " in ln]
+        text = " ".join(facts) if len(self.prompts) == 1 else "Thanks! ###STOP###"
+        return PolicyResponse(message={"role": "assistant", "content": text})
+
+    async def aclose(self):
+        return None
+
+
+def test_llm_user_gets_persona_and_facts(env):
+    from nemogym.envs.tools.users import LLMUser
+
+    model = _EchoUserModel()
+    e = nemogym.make(env.env_info.id, user=LLMUser(model))
+    index = next(i for i, _ in enumerate(e.templates) if e.tasks.get(i).metadata["user_facts"])
+    verdict, _ = run_oracle(e, task_index=index)
+    assert verdict.reward == 1.0, verdict.reason
+    system = model.prompts[0][0]["content"]
+    assert "You are " in system and e.episode.task.prompt in system
+    assert all(f["value"] in system for f in e.episode.task.metadata["user_facts"])

@@ -51,7 +51,7 @@ CREATE TABLE discount_approvals (
   requested_by TEXT NOT NULL REFERENCES users(id), approver_id TEXT NOT NULL REFERENCES users(id),
   status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
   created_at TEXT NOT NULL, decided_at TEXT);
-CREATE INDEX contacts_account ON contacts(account_id);
+CREATE INDEX contacts_account ON contacts(account_id, email);
 CREATE INDEX opps_account ON opportunities(account_id);
 """
 

@@ -62,9 +62,8 @@ def _user(db: sqlite3.Connection, uid: str) -> dict[str, Any]:
 _OPP = ("SELECT o.*, a.name AS account FROM opportunities o JOIN accounts a ON a.id = o.account_id "
         "WHERE ")
 #: Active contacts that have no duplicate record (safe to name unambiguously).
-_SINGLE = ("SELECT * FROM contacts WHERE account_id = ? AND status = 'active' AND id NOT IN "
-           "(SELECT b.id FROM contacts a JOIN contacts b ON a.account_id = b.account_id AND "
-           "a.email = b.email AND a.id != b.id)")
+_SINGLE = ("SELECT * FROM contacts c WHERE account_id = ? AND status = 'active' AND NOT EXISTS "
+           "(SELECT 1 FROM contacts d WHERE d.account_id = c.account_id AND d.email = c.email AND d.id != c.id)")
 
 
 def _find_opp(o: dict[str, Any]) -> list[Step]:
@@ -185,8 +184,8 @@ def create_contact_ask(rng: random.Random, db: sqlite3.Connection, world: int) -
 
 def create_contact_duplicate(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
     c = _pick(rng, db, "SELECT c.*, a.name AS account, a.owner_id FROM contacts c JOIN accounts a "
-              "ON a.id = c.account_id WHERE c.status = 'active' AND c.title IS NOT NULL AND c.email NOT IN "
-              "(SELECT email FROM contacts GROUP BY account_id, email HAVING COUNT(*) > 1)")
+              "ON a.id = c.account_id WHERE c.status = 'active' AND c.title IS NOT NULL AND NOT EXISTS "
+              "(SELECT 1 FROM contacts d WHERE d.account_id = c.account_id AND d.email = c.email AND d.id != c.id)")
     title = rng.choice([t for t in TITLES if t != c["title"]])
     name = f"{c['first_name']} {c['last_name']}"
     head = [call("get_current_user"), call("search_accounts", query=c["account"]),
@@ -297,19 +296,31 @@ def rep_self_approve(rng: random.Random, db: sqlite3.Connection, world: int) -> 
                                   f"Approved; {manager['name']} would normally do this."])
 
 
+def _template(name: str, kind: str, build: Any) -> TaskTemplate:
+    """A ``TaskTemplate`` whose tasks tell an LLM user who they are (``metadata["scenario"]``)."""
+    def with_persona(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
+        task = build(rng, db, world)
+        who = db.execute("SELECT name, role AS what FROM users WHERE id = ?", (task.metadata["user_id"],)).fetchone()
+        task.metadata["scenario"] = f"You are {who['name']}, a sales {who['what']}. Your request: {task.prompt}"
+        return task
+
+    with_persona.__name__ = build.__name__
+    return TaskTemplate(name, kind, with_persona)
+
+
 TEMPLATES: list[TaskTemplate] = [
-    TaskTemplate("advance_stage", "multi-step", advance_stage),
-    TaskTemplate("small_discount", "multi-step", small_discount),
-    TaskTemplate("approval_discount", "escalate", approval_discount),
-    TaskTemplate("excessive_discount", "refuse", excessive_discount),
-    TaskTemplate("not_owner", "refuse", not_owner),
-    TaskTemplate("merge_duplicates", "multi-step", merge_duplicates),
-    TaskTemplate("create_contact_ask", "ask-user", create_contact_ask),
-    TaskTemplate("create_contact_duplicate", "multi-step", create_contact_duplicate),
-    TaskTemplate("close_lost", "ask-user", close_lost),
-    TaskTemplate("close_won_contact", "ask-user", close_won_contact),
-    TaskTemplate("create_opportunity", "multi-step", create_opportunity),
-    TaskTemplate("update_deal", "multi-step", update_deal),
-    TaskTemplate("manager_approves", "multi-step", manager_approves),
-    TaskTemplate("rep_self_approve", "refuse", rep_self_approve),
+    _template("advance_stage", "multi-step", advance_stage),
+    _template("small_discount", "multi-step", small_discount),
+    _template("approval_discount", "escalate", approval_discount),
+    _template("excessive_discount", "refuse", excessive_discount),
+    _template("not_owner", "refuse", not_owner),
+    _template("merge_duplicates", "multi-step", merge_duplicates),
+    _template("create_contact_ask", "ask-user", create_contact_ask),
+    _template("create_contact_duplicate", "multi-step", create_contact_duplicate),
+    _template("close_lost", "ask-user", close_lost),
+    _template("close_won_contact", "ask-user", close_won_contact),
+    _template("create_opportunity", "multi-step", create_opportunity),
+    _template("update_deal", "multi-step", update_deal),
+    _template("manager_approves", "multi-step", manager_approves),
+    _template("rep_self_approve", "refuse", rep_self_approve),
 ]

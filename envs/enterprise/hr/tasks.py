@@ -53,12 +53,17 @@ def _choose(rng: random.Random, items: list[Any], what: str) -> Any:
 
 def bookable(db: sqlite3.Connection, eid: str, year: int, kind: str = "annual") -> float:
     """Days ``eid`` can still book: entitlement left minus approved and pending days."""
-    b = db.execute("SELECT entitled + carried_in - carried_out - used FROM leave_balances WHERE "
-                   "employee_id = ? AND year = ? AND leave_type = ?", (eid, year, kind)).fetchone()[0]
-    pending = db.execute("SELECT COALESCE(SUM(days), 0) FROM leave_requests WHERE employee_id = ? AND "
-                         "leave_type = ? AND status = 'pending' AND SUBSTR(start_date, 1, 4) = ?",
-                         (eid, kind, str(year))).fetchone()[0]
-    return b - pending
+    return db.execute(_BOOKABLE + " WHERE e.id = ?", (year, kind, eid)).fetchone()["bookable"]
+
+
+#: Every employee with ``bookable`` days for (year, leave type) given as the first two parameters.
+_BOOKABLE = (
+    "SELECT e.*, b.entitled + b.carried_in - b.carried_out - b.used - COALESCE((SELECT SUM(r.days) FROM "
+    "leave_requests r WHERE r.employee_id = e.id AND r.leave_type = b.leave_type AND r.status = 'pending' "
+    "AND SUBSTR(r.start_date, 1, 4) = CAST(b.year AS TEXT)), 0) AS bookable FROM employees e JOIN "
+    "leave_balances b ON b.employee_id = e.id AND b.year = ? AND b.leave_type = ?")
+_NO_PENDING_2026 = ("NOT EXISTS (SELECT 1 FROM leave_requests p WHERE p.employee_id = e.id AND "
+                    "p.status = 'pending' AND p.start_date < '2027-01-01')")
 
 
 def _free(db: sqlite3.Connection, eid: str, s: dt.date, e: dt.date) -> bool:
@@ -125,10 +130,8 @@ def _days_phrases(n: float) -> list[str]:
 
 
 def insufficient_balance(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
-    emps = [x for x in _all(db, f"SELECT * FROM employees WHERE {_NOT_PROBATION} AND manager_id IS NOT NULL "
-                               "AND id NOT IN (SELECT employee_id FROM leave_requests WHERE status = 'pending' "
-                               "AND start_date < '2027-01-01')")
-            if bookable(db, x["id"], 2026) <= 4]
+    emps = _all(db, _BOOKABLE + f" WHERE e.{_NOT_PROBATION} AND e.manager_id IS NOT NULL AND "
+                f"{_NO_PENDING_2026} AND bookable <= 4", 2026, "annual")
     for _ in range(50):
         emp = _choose(rng, emps, "employee with at most 4 bookable days in 2026")
         left = bookable(db, emp["id"], 2026)
@@ -198,8 +201,9 @@ def probation(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
 def sick_certificate(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
     n = rng.choice((4, 5))
     s, e = span(TODAY, n)
-    emps = [x for x in _all(db, "SELECT * FROM employees WHERE manager_id IS NOT NULL")
-            if _free(db, x["id"], s, e) and bookable(db, x["id"], 2026, "sick") >= n]
+    emps = _all(db, _BOOKABLE + " WHERE e.manager_id IS NOT NULL AND bookable >= ? AND NOT EXISTS (SELECT 1 "
+                "FROM leave_requests r WHERE r.employee_id = e.id AND r.status IN ('pending', 'approved') AND "
+                "r.start_date <= ? AND r.end_date >= ?)", 2026, "sick", n, e.isoformat(), s.isoformat())
     emp = _choose(rng, emps, "employee free this week with sick days left")
     cert = f"MC-{rng.randint(10000, 99999)}"
     me = emp["id"]
@@ -269,10 +273,8 @@ def approve_not_report(rng: random.Random, db: sqlite3.Connection, world: int) -
 
 
 def _carry_candidates(db: sqlite3.Connection, need: float) -> list[dict[str, Any]]:
-    return [x for x in _all(db, "SELECT * FROM employees WHERE manager_id IS NOT NULL AND id NOT IN "
-                                "(SELECT employee_id FROM leave_requests WHERE status = 'pending' AND "
-                                "start_date < '2027-01-01')")
-            if bookable(db, x["id"], 2026) >= need]
+    return _all(db, _BOOKABLE + f" WHERE e.manager_id IS NOT NULL AND {_NO_PENDING_2026} AND bookable >= ?",
+                2026, "annual", need)
 
 
 def carry_over(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
@@ -330,19 +332,31 @@ def update_phone(rng: random.Random, db: sqlite3.Connection, world: int) -> Task
         facts={"phone": (["number", "phone"], f"It's {phone}.")})
 
 
+def _template(name: str, kind: str, build: Any) -> TaskTemplate:
+    """A ``TaskTemplate`` whose tasks tell an LLM user who they are (``metadata["scenario"]``)."""
+    def with_persona(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
+        task = build(rng, db, world)
+        who = db.execute("SELECT name, title AS what FROM employees WHERE id = ?", (task.metadata["user_id"],)).fetchone()
+        task.metadata["scenario"] = f"You are {who['name']}, {who['what']}. Your request: {task.prompt}"
+        return task
+
+    with_persona.__name__ = build.__name__
+    return TaskTemplate(name, kind, with_persona)
+
+
 TEMPLATES: list[TaskTemplate] = [
-    TaskTemplate("annual_leave", "multi-step", annual_leave),
-    TaskTemplate("annual_leave_ask_dates", "ask-user", annual_leave_ask_dates),
-    TaskTemplate("insufficient_balance", "refuse", insufficient_balance),
-    TaskTemplate("overlap", "refuse", overlap),
-    TaskTemplate("probation", "refuse", probation),
-    TaskTemplate("sick_certificate", "ask-user", sick_certificate),
-    TaskTemplate("manager_approve", "multi-step", manager_approve),
-    TaskTemplate("team_coverage", "multi-step", team_coverage),
-    TaskTemplate("approve_not_report", "refuse", approve_not_report),
-    TaskTemplate("carry_over", "multi-step", carry_over),
-    TaskTemplate("carry_over_excess", "escalate", carry_over_excess),
-    TaskTemplate("parental_leave", "escalate", parental_leave),
-    TaskTemplate("cancel_leave", "multi-step", cancel_leave),
-    TaskTemplate("update_phone", "ask-user", update_phone),
+    _template("annual_leave", "multi-step", annual_leave),
+    _template("annual_leave_ask_dates", "ask-user", annual_leave_ask_dates),
+    _template("insufficient_balance", "refuse", insufficient_balance),
+    _template("overlap", "refuse", overlap),
+    _template("probation", "refuse", probation),
+    _template("sick_certificate", "ask-user", sick_certificate),
+    _template("manager_approve", "multi-step", manager_approve),
+    _template("team_coverage", "multi-step", team_coverage),
+    _template("approve_not_report", "refuse", approve_not_report),
+    _template("carry_over", "multi-step", carry_over),
+    _template("carry_over_excess", "escalate", carry_over_excess),
+    _template("parental_leave", "escalate", parental_leave),
+    _template("cancel_leave", "multi-step", cancel_leave),
+    _template("update_phone", "ask-user", update_phone),
 ]
