@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nemogym.verifiers.code import FunctionTests, Tests, averify, tests_from_row
+from nemogym.verifiers.code import FunctionTests, Tests, averify, spec_from_row
 from nemogym.verifiers.code.extract import Strategy, defines
 
 from nemogym.env import Episode, Fixture, TaskEnv
@@ -91,7 +91,7 @@ class CodeEnv(TaskEnv):
         return out
 
     def _build_tests(self, row: dict[str, Any]) -> Tests:
-        return tests_from_row(row, **self.fields, **self.overrides)
+        return spec_from_row(row, **self.fields, **self.overrides)
 
     def tests_for(self, task_index: int) -> Tests:
         """The tests of task ``task_index`` (parsed once)."""

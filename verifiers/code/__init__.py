@@ -11,14 +11,14 @@ from nemogym.verifiers.code.spec import (
     FunctionTests,
     IOCase,
     IOTests,
+    SpecError,
     Tests,
-    TestSpecError,
     io_cases,
-    tests_from_row,
+    spec_from_row,
 )
 from nemogym.verifiers.code.verify import averify, feedback, verify
 
 __all__ = [
-    "Extraction", "FunctionTests", "IOCase", "IOTests", "TestSpecError", "Tests", "averify",
-    "extract_program", "feedback", "io_cases", "outputs_match", "tests_from_row", "verify",
+    "Extraction", "FunctionTests", "IOCase", "IOTests", "SpecError", "Tests", "averify",
+    "extract_program", "feedback", "io_cases", "outputs_match", "spec_from_row", "verify",
 ]

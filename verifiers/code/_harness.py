@@ -164,7 +164,7 @@ class Worker:
             try:
                 data = data[os.write(self.req_w, data):]
             except BrokenPipeError:
-                raise CandidateDied() from None
+                raise CandidateDied("exited") from None
 
     def _read(self, n):
         buf = b""
@@ -174,17 +174,20 @@ class Worker:
                 raise CandidateTimeout()
             chunk = os.read(self.resp_r, min(n - len(buf), 1 << 20))
             if not chunk:
-                raise CandidateDied()
+                raise CandidateDied("exited")
             buf += chunk
         return buf
 
     def recv(self):
         (n,) = struct.unpack("!I", self._read(4))
         if n > MAX_MESSAGE:
-            raise CandidateDied()
-        msg = json.loads(self._read(n))
+            raise CandidateDied("sent a malformed or oversized message")
+        try:
+            msg = json.loads(self._read(n))
+        except ValueError:
+            raise CandidateDied("sent a malformed message") from None
         if type(msg) is not dict:
-            raise CandidateDied()
+            raise CandidateDied("sent a malformed message")
         return msg
 
     def call(self, *args, **kwargs):
@@ -290,9 +293,9 @@ def run(job, started):
         except CandidateTimeout:
             result.update(phase="check", timed_out=True,
                           message=f"time limit exceeded ({job['timeout_s']}s for all tests)")
-        except CandidateDied:
-            result.update(phase="check", message="the program exited or broke the protocol "
-                          f"during a call (exit status {worker.exit_status()})")
+        except CandidateDied as e:
+            result.update(phase="check", message=f"the program {e} during a call "
+                          f"(exit status {worker.exit_status()})")
         except AssertionError as e:
             line = _test_line(e.__traceback__)
             result.update(phase="check", message="a test assertion failed"
@@ -303,8 +306,8 @@ def run(job, started):
             result = {"status": "passed"}
     except CandidateTimeout:
         result.update(phase="load", timed_out=True, message=f"time limit exceeded ({job['timeout_s']}s) while loading")
-    except CandidateDied:
-        result.update(phase="load", message=f"the program exited while loading (exit status {worker.exit_status()})")
+    except CandidateDied as e:
+        result.update(phase="load", message=f"the program {e} while loading (exit status {worker.exit_status()})")
     except BaseException as e:  # noqa: BLE001 - garbage from the worker is the program's doing
         result.update(phase="load", message=f"the program broke the protocol: {type(e).__name__}")
     finally:

@@ -110,7 +110,7 @@ def extract_program(text: str, *, strategy: Strategy = "last", entry_point: str 
         tags = sorted({tag or "untagged" for tag, _ in blocks})
         return Extraction(None, "none", f"no Python code block (found blocks tagged {', '.join(tags)})",
                           blocks=len(blocks))
-    raw = visible.strip("\n")
+    raw = visible.strip("\n") + "\n"
     if raw.strip() and _looks_like_code(raw):
         return Extraction(_complete(raw, entry_point, code_prompt), "raw")
     if raw.strip() and code_prompt and entry_point and parses(code_prompt + raw):

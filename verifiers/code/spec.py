@@ -1,7 +1,7 @@
 """What a code task is tested with: ``FunctionTests`` (HumanEval-like) or ``IOTests`` (stdin/stdout).
 
-``tests_from_row`` builds either from a dataset row (our JSONL, HumanEval, APPS/CodeContests
-shapes) and raises ``TestSpecError`` naming the problem when a row is unusable.
+``spec_from_row`` builds either from a dataset row (our JSONL, HumanEval, APPS/CodeContests
+shapes) and raises ``SpecError`` naming the problem when a row is unusable.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ Compare = Literal["exact", "whitespace", "float"]
 COMPARE_MODES: tuple[str, ...] = ("exact", "whitespace", "float")
 
 
-class TestSpecError(ValueError):
+class SpecError(ValueError):
     """A task's tests are missing or malformed (a dataset problem, never the model's fault)."""
 
 
@@ -36,11 +36,11 @@ class FunctionTests:
 
     def __post_init__(self) -> None:
         if not isinstance(self.test, str) or "check" not in self.test:
-            raise TestSpecError("function tests must be code defining check(candidate)")
+            raise SpecError("function tests must be code defining check(candidate)")
         if not isinstance(self.entry_point, str) or not self.entry_point.isidentifier():
-            raise TestSpecError(f"entry point {self.entry_point!r} is not a Python identifier")
+            raise SpecError(f"entry point {self.entry_point!r} is not a Python identifier")
         if not self.timeout_s > 0:
-            raise TestSpecError("timeout_s must be > 0")
+            raise SpecError("timeout_s must be > 0")
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,11 @@ class IOTests:
 
     def __post_init__(self) -> None:
         if not self.cases:
-            raise TestSpecError("stdin/stdout tests need at least one case")
+            raise SpecError("stdin/stdout tests need at least one case")
         if self.compare not in COMPARE_MODES:
-            raise TestSpecError(f"compare must be one of {COMPARE_MODES}, got {self.compare!r}")
+            raise SpecError(f"compare must be one of {COMPARE_MODES}, got {self.compare!r}")
         if not self.case_timeout_s > 0:
-            raise TestSpecError("case_timeout_s must be > 0")
+            raise SpecError("case_timeout_s must be > 0")
 
 
 Tests = FunctionTests | IOTests
@@ -87,26 +87,26 @@ def io_cases(raw: Any) -> tuple[IOCase, ...]:
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as e:
-            raise TestSpecError(f"stdin/stdout tests are not valid JSON: {e}") from e
+            raise SpecError(f"stdin/stdout tests are not valid JSON: {e}") from e
     if isinstance(raw, Mapping) and "inputs" in raw and "outputs" in raw:
         ins, outs = raw["inputs"], raw["outputs"]
         if len(ins) != len(outs):
-            raise TestSpecError(f"{len(ins)} inputs but {len(outs)} outputs")
+            raise SpecError(f"{len(ins)} inputs but {len(outs)} outputs")
         raw = [{"input": i, "output": o} for i, o in zip(ins, outs, strict=True)]
     if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
-        raise TestSpecError(f"stdin/stdout tests must be a list of cases, got {type(raw).__name__}")
+        raise SpecError(f"stdin/stdout tests must be a list of cases, got {type(raw).__name__}")
     cases = []
     for n, case in enumerate(raw):
         if not isinstance(case, Mapping) or "input" not in case or "output" not in case:
-            raise TestSpecError(f"case {n} must be an object with 'input' and 'output'")
+            raise SpecError(f"case {n} must be an object with 'input' and 'output'")
         i, o = case["input"], case["output"]
         if not isinstance(i, str) or not isinstance(o, str):
-            raise TestSpecError(f"case {n}: input and output must be strings")
+            raise SpecError(f"case {n}: input and output must be strings")
         cases.append(IOCase(i, o))
     return tuple(cases)
 
 
-def tests_from_row(row: Mapping[str, Any], *, tests_field: str = "tests",
+def spec_from_row(row: Mapping[str, Any], *, tests_field: str = "tests",
                    entry_point_field: str = "entry_point", style_field: str = "style",
                    code_prompt_field: str | None = None, **overrides: Any) -> Tests:
     """Build the tests of one dataset row.
@@ -117,14 +117,14 @@ def tests_from_row(row: Mapping[str, Any], *, tests_field: str = "tests",
     honoured; ``overrides`` (non-None values) win over the row.
     """
     if tests_field not in row or row[tests_field] in (None, "", []):
-        raise TestSpecError(f"row has no tests in field {tests_field!r}")
+        raise SpecError(f"row has no tests in field {tests_field!r}")
     raw = row[tests_field]
     entry = row.get(entry_point_field) or ""
     style = row.get(style_field) or ("function" if entry and isinstance(raw, str) and "def check" in raw else "io")
     opts = {k: v for k, v in overrides.items() if v is not None}
     if style == "function":
         if not entry:
-            raise TestSpecError(f"function-style row has no entry point in field {entry_point_field!r}")
+            raise SpecError(f"function-style row has no entry point in field {entry_point_field!r}")
         kwargs: dict[str, Any] = {}
         if row.get("timeout_s") is not None:
             kwargs["timeout_s"] = float(row["timeout_s"])
@@ -132,7 +132,7 @@ def tests_from_row(row: Mapping[str, Any], *, tests_field: str = "tests",
         prompt = row.get(code_prompt_field, "") if code_prompt_field else ""
         return FunctionTests(test=raw, entry_point=entry, code_prompt=prompt or "", **kwargs)
     if style != "io":
-        raise TestSpecError(f"unknown test style {style!r} (use 'function' or 'io')")
+        raise SpecError(f"unknown test style {style!r} (use 'function' or 'io')")
     kwargs = {}
     for key in ("compare", "partial_credit", "case_timeout_s", "float_tol", "memory_mb"):
         if row.get(key) is not None:
