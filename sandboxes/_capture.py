@@ -13,7 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ._cgroup import PidsCgroup
 
@@ -32,7 +32,7 @@ class Captured:
     timed_out: bool = False
     truncated: bool = False
     killed_reason: str | None = None
-    extra: dict = field(default_factory=dict)
+    leftovers: bool = False
 
 
 def _stdin_file(stdin: bytes | None):  # noqa: ANN202
@@ -44,7 +44,8 @@ def _stdin_file(stdin: bytes | None):  # noqa: ANN202
     return f
 
 
-def _kill_tree(proc: subprocess.Popen, cgroup: PidsCgroup | None) -> None:
+def _kill_tree(proc: subprocess.Popen, cgroup: PidsCgroup | None) -> int:
+    """SIGKILL the process group and every member of ``cgroup``; returns how many members were left."""
     # never proc.kill(): Popen.send_signal polls first and would reap the pid before our wait4
     for target in (lambda: os.killpg(proc.pid, signal.SIGKILL),
                    lambda: os.kill(proc.pid, signal.SIGKILL)):
@@ -52,8 +53,7 @@ def _kill_tree(proc: subprocess.Popen, cgroup: PidsCgroup | None) -> None:
             target()
         except (ProcessLookupError, PermissionError):
             pass
-    if cgroup is not None:
-        cgroup.kill_all()
+    return cgroup.kill_all() if cgroup is not None else 0
 
 
 def run_captured(argv: list[str], *, env: dict[str, str], stdin: bytes | None, timeout_s: float,
@@ -90,10 +90,13 @@ def run_captured(argv: list[str], *, env: dict[str, str], stdin: bytes | None, t
     exited_at: float | None = None
     open_fds = set(bufs)
     try:
-        while open_fds:
+        while True:
             now = time.monotonic()
-            if exited_at is None and (pidfd is None and proc.poll() is not None):
-                exited_at = now
+            if exited_at is None and pidfd is None and os.waitid(
+                    os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                exited_at = now  # (never proc.poll(): it would reap the pid before our wait4)
+            if exited_at is not None and (not open_fds or now >= exited_at + GRACE_S):
+                break
             limit = deadline if exited_at is None else min(deadline, exited_at + GRACE_S)
             if now >= limit:
                 if exited_at is None:
@@ -123,7 +126,8 @@ def run_captured(argv: list[str], *, env: dict[str, str], stdin: bytes | None, t
                 res.killed_reason = "output"
                 break
     finally:
-        _kill_tree(proc, cgroup)
+        left = _kill_tree(proc, cgroup)
+        res.leftovers = left > 0 and exited_at is not None
         sel.close()
         if pidfd is not None:
             os.close(pidfd)

@@ -182,16 +182,19 @@ def run_job(job):
     deadline = t0 + job["timeout"]
     exited_at = None
     timed_out = truncated = False
-    while open_fds:
+    while True:
         now = time.monotonic()
         if exited_at is None and pidfd is None and os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
             exited_at = now
+        if exited_at is not None and (not open_fds or now >= exited_at + GRACE_S):
+            break
         limit = deadline if exited_at is None else min(deadline, exited_at + GRACE_S)
         if now >= limit:
             timed_out = exited_at is None
             break
         watch = open_fds + ([pidfd] if pidfd is not None and exited_at is None else [])
-        ready, _, _ = select.select(watch, [], [], (limit - now) if pidfd is not None else min(limit - now, 0.01))
+        wait = (limit - now) if pidfd is not None else min(limit - now, 0.01)
+        ready = select.select(watch, [], [], wait)[0] if watch else time.sleep(wait) or []
         for fd in ready:
             if fd == pidfd:
                 exited_at = time.monotonic()

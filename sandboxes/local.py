@@ -120,7 +120,7 @@ class LocalSandbox(Sandbox):
                 left = cgroup.kill_all()
                 cgroup.remove()
         res = to_result(cap, self.isolation, bwrap_codes=self.isolation == "bubblewrap")
-        res.leftover_processes = res.leftover_processes or left > 0
+        res.leftover_processes = cap.leftovers or left > 0
         log.debug("sandbox run: isolation=%s exit=%s signal=%s timed_out=%s wall=%.3fs",
                   res.isolation, res.exit_code, res.signal, res.timed_out, res.wall_s)
         return res

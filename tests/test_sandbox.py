@@ -6,8 +6,10 @@ Every test runs real programs in the real sandboxes (bubblewrap must be installe
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -23,6 +25,7 @@ from nemogym.sandboxes import (
     default_sandbox,
     isolation_available,
 )
+from nemogym.sandboxes._cgroup import cgroup_base
 
 FAST = Limits(timeout_s=5, memory_mb=512, max_processes=32)
 
@@ -81,6 +84,12 @@ def test_scratch_is_fresh_each_run(sb):
     assert r2.stdout == "['main.py'] []\n"
 
 
+def test_program_that_closes_its_output_still_runs_to_the_end(sb):
+    code = "import os, time\nprint('a', flush=True)\nos.close(1)\nos.close(2)\ntime.sleep(0.3)\nos._exit(4)"
+    r = sb.run_python(code)
+    assert (r.stdout, r.exit_code, r.timed_out) == ("a\n", 4, False) and r.wall_s >= 0.3
+
+
 def test_killed_by_signal_is_reported(sb):
     r = sb.run_python("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)")
     assert r.signal == signal.SIGTERM and r.exit_code is None and not r.timed_out
@@ -137,6 +146,26 @@ def test_refuses_without_bubblewrap_unless_opted_in(caplog):
     assert (r.stdout, r.exit_code, r.isolation) == ("ABC\n", 0, "best-effort")
     r = sb.run_python("import time; time.sleep(30)", limits=FAST.model_copy(update={"timeout_s": 0.5}))
     assert r.timed_out and r.wall_s < 5
+    marker = f"best-effort-{os.getpid()}-{time.time_ns()}"
+    esc = sb.run_python("import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                      f"        os.execv('/bin/sh', ['sh', '-c', 'sleep 30; : {marker}'])\n"
+                      "    os._exit(0)\nprint('main done')")
+    assert esc.stdout == "main done\n"
+    if os.geteuid() == 0:  # root: a new network namespace and (where writable) a pids cgroup
+        r = sb.run_python("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), 1)\n"
+                          "except OSError as e:\n    print(e.errno)")
+        assert r.stdout == f"{errno.ENETUNREACH}\n"
+        if cgroup_base() is not None:
+            assert esc.leftover_processes  # the setsid escapee was found and killed
+            assert not any(marker.encode() in _cmdline(p) for p in os.listdir("/proc") if p.isdigit())
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def test_isolation_is_logged(caplog):
