@@ -418,7 +418,19 @@ def _canonical(toks: list[Tok]) -> str:
             kinds.append("op")
         else:
             raise ParseError(f"unexpected {t.text!r}")
+    while len(kinds) >= 2 and kinds[0] == "open" and kinds[-1] == "close" and _one_group(kinds):
+        out, kinds = out[1:-1], kinds[1:-1]
     return "".join(out)
+
+
+def _one_group(kinds: list[str]) -> bool:
+    """True when the first ``(`` closes at the very end."""
+    depth = 0
+    for k, kind in enumerate(kinds):
+        depth += (kind == "open") - (kind == "close")
+        if depth == 0:
+            return k == len(kinds) - 1
+    return False
 
 
 def _call_parens(toks: list[Tok]) -> list[Tok]:

@@ -67,7 +67,9 @@ def evaluate(text: str, env: dict[str, complex] | None = None) -> tuple[Number, 
         return _ev(tree, env or {}, 0)
     except OverflowError as e:
         raise TooLarge(f"overflow: {e}") from None
-    except (ZeroDivisionError, ValueError, TypeError, RecursionError) as e:
+    except Undecided:
+        raise
+    except Exception as e:  # noqa: BLE001 - bad arity, domain errors, ...: not decidable here
         raise Undecided(f"{type(e).__name__}: {e}") from None
 
 

@@ -152,8 +152,18 @@ def _is_collection(v: Value) -> bool:
 
 
 def verify(response: str, gold: Any, **options: Any) -> Verdict:
-    """Reward 1.0 when the final answer of ``response`` equals ``gold``, else 0.0 (see module)."""
+    """Reward 1.0 when the final answer of ``response`` equals ``gold``, else 0.0 (see module).
+
+    Raises only for unknown or invalid options; a bug inside gives a masked verdict.
+    """
     opts = MathOptions.from_kwargs(options)
+    try:
+        return _verify(response, gold, opts)
+    except Exception as e:  # noqa: BLE001 - never raise out of a verification
+        return Verdict.infra_failure(f"math verifier error: {type(e).__name__}: {e}")
+
+
+def _verify(response: str, gold: Any, opts: MathOptions) -> Verdict:
     if not isinstance(response, str):
         return Verdict.wrong(f"response must be text, got {type(response).__name__}", extracted=None)
     gtext = gold_text(gold)
