@@ -237,3 +237,15 @@ def test_llm_user_gets_persona_and_facts(env):
     system = model.prompts[0][0]["content"]
     assert "You are " in system and e.episode.task.prompt in system
     assert all(f["value"] in system for f in e.episode.task.metadata["user_facts"])
+
+
+def test_hr_transfer_only_when_the_policy_requires_it():
+    e = nemogym.make("nemogym/HR-v0")
+    names = [t.name for t in e.templates]
+    verdict, _ = run_oracle(e, task_index=names.index("harassment_report"))
+    assert verdict.reward == 1.0 and verdict.details["finished_by"] == "transfer_to_human"
+    i = names.index("probation")
+    steps = [step_message(s, t) for t, s in enumerate(e.reference_steps(e.tasks.get(i)))]
+    transfer = step_message({"name": "transfer_to_human", "arguments": {"reason": "probation question"}}, 9)
+    verdict, _ = run_script(e, [*steps[:-1], {**transfer, "content": steps[-1]["content"]}], task_index=i)
+    assert verdict.reward == 0.0 and verdict.components["policy"] == 0.0

@@ -108,7 +108,7 @@ def violations(calls: list[CallRecord], db: sqlite3.Connection, user_id: str, to
 
 
 class HREnv(EnterpriseEnv):
-    """HR self-service: 14 tools, 14 task templates, a written policy, a scripted or LLM user."""
+    """HR self-service: 15 tools, 15 task templates, a written policy, a scripted or LLM user."""
 
     policy_text: ClassVar[str] = POLICY
     tools = tools.TOOLS
@@ -122,4 +122,9 @@ class HREnv(EnterpriseEnv):
         return data.build_world(seed)
 
     def policy_violations(self, episode: Episode, db: sqlite3.Connection) -> list[str]:
-        return violations(self.ok_calls(episode), db, episode.task.metadata["user_id"], data.NOW[:10])
+        calls = self.ok_calls(episode)
+        out = violations(calls, db, episode.task.metadata["user_id"], data.NOW[:10])
+        if episode.task.metadata.get("expected_end") != "transfer_to_human":
+            out += ["transferred to a human although the policy did not require it"
+                    for c in calls if c.name == "transfer_to_human"][:1]
+        return out

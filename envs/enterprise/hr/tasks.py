@@ -30,7 +30,8 @@ def call(tool: str, /, **arguments: Any) -> dict[str, Any]:
 
 def make_task(actor: str, opening: str, steps: list[Step], *,
               facts: dict[str, tuple[list[str], str]] | None = None,
-              required: list[Any] | None = None, violation: list[Step] | None = None) -> Task:
+              required: list[Any] | None = None, violation: list[Step] | None = None,
+              **extra: Any) -> Task:
     """A task; ``facts`` maps a fact's name to (words that ask for it, what the user says)."""
     user_facts = [{"key": k, "value": say, "keywords": kws, "say": say}
                   for k, (kws, say) in (facts or {}).items()]
@@ -38,6 +39,7 @@ def make_task(actor: str, opening: str, steps: list[Step], *,
                             "required_facts": required or []}
     if violation:
         meta["violation"] = violation
+    meta.update(extra)
     return Task(prompt=opening, reference=steps, metadata=meta)
 
 
@@ -259,8 +261,8 @@ def team_coverage(rng: random.Random, db: sqlite3.Connection, world: int) -> Tas
 def approve_not_report(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
     r = _choose(rng, _all(db, _PENDING), "pending request")
     boss = dict(db.execute("SELECT * FROM employees WHERE id = ?", (r["manager_id"],)).fetchone())
-    leads = _all(db, "SELECT id FROM employees WHERE id IN (SELECT manager_id FROM employees) AND id != ? "
-                     "AND manager_id IS NOT NULL", boss["id"])
+    leads = _all(db, "SELECT id FROM employees WHERE id IN (SELECT manager_id FROM employees) AND id NOT IN "
+                     "(?, ?) AND manager_id IS NOT NULL", boss["id"], r["employee_id"])
     m = _choose(rng, leads, "another manager")["id"]
     return make_task(m, f"Please approve {r['employee_name']}'s pending leave ({r['start_date']} to "
                         f"{r['end_date']}).", [
@@ -332,6 +334,19 @@ def update_phone(rng: random.Random, db: sqlite3.Connection, world: int) -> Task
         facts={"phone": (["number", "phone"], f"It's {phone}.")})
 
 
+def harassment_report(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
+    me = _choose(rng, _all(db, "SELECT id FROM employees WHERE manager_id IS NOT NULL"), "employee")["id"]
+    where = rng.choice(("in team meetings", "in chat messages", "at the office"))
+    return make_task(me, f"I need to report that a colleague keeps harassing me {where}. I don't feel safe.", [
+        call("get_current_user"),
+        call("transfer_to_human", reason=f"Employee reports harassment by a colleague {where}.")],
+        expected_end="transfer_to_human",
+        violation=[call("get_current_user"),
+                   call("escalate_to_hr", employee_id=me, topic="complaint",
+                        summary=f"Harassment by a colleague {where}."),
+                   "I opened an HR case about it."])
+
+
 def _template(name: str, kind: str, build: Any) -> TaskTemplate:
     """A ``TaskTemplate`` whose tasks tell an LLM user who they are (``metadata["scenario"]``)."""
     def with_persona(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
@@ -359,4 +374,5 @@ TEMPLATES: list[TaskTemplate] = [
     _template("parental_leave", "escalate", parental_leave),
     _template("cancel_leave", "multi-step", cancel_leave),
     _template("update_phone", "ask-user", update_phone),
+    _template("harassment_report", "escalate", harassment_report),
 ]

@@ -14,7 +14,7 @@ import datetime as dt
 import sqlite3
 from typing import Any, Literal
 
-from nemogym.envs.enterprise.common import row, rows
+from nemogym.envs.enterprise.common import row, rows, transfer_to_human
 from nemogym.envs.enterprise.hr.data import YEARS, working_days
 from nemogym.envs.tools.schema import ToolError
 
@@ -296,4 +296,4 @@ def update_contact_details(db: sqlite3.Connection, employee_id: str, phone: str 
 TOOLS = [get_current_user, search_employees, get_employee, get_direct_reports, get_leave_balance,
          list_leave_requests, count_working_days, submit_leave_request, cancel_leave_request,
          approve_leave_request, reject_leave_request, carry_over_leave, escalate_to_hr,
-         update_contact_details]
+         update_contact_details, transfer_to_human]
