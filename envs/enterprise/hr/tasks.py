@@ -223,7 +223,7 @@ def sick_certificate(rng: random.Random, db: sqlite3.Connection, world: int) -> 
 
 
 _PENDING = ("SELECT r.*, e.name AS employee_name, e.manager_id FROM leave_requests r JOIN employees e ON "
-            "e.id = r.employee_id WHERE r.status = 'pending' AND r.leave_type = 'annual'")
+            "e.id = r.employee_id WHERE r.status = 'pending' AND r.leave_type = 'annual' AND e.manager_id IS NOT NULL")
 
 
 def _manager_steps(m: str, r: dict[str, Any]) -> list[Step]:
