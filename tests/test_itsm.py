@@ -170,3 +170,29 @@ def test_episode_db_copy_is_private():
     dst = copy_db(src)
     dst.execute("DELETE FROM tickets")
     assert src.execute("SELECT count(*) FROM tickets").fetchone()[0] == 300
+
+
+def test_fast_state_check_agrees_with_a_full_comparison(env):
+    from nemogym.envs.enterprise.common import changed_keys
+    from nemogym.envs.tools.base import reference_calls
+    from nemogym.verifiers import tools as tv
+
+    compared = 0
+    for i in range(len(TEMPLATES) * 2):
+        task = env.tasks.get(i)
+        expected = env.expected_db(task)
+        for script in (task.metadata.get("violation") or [], task.reference, []):
+            db = env.world_cache().fresh(task.metadata["world_seed"])
+            state = env.state_for(task, db)
+            for c in reference_calls(script):
+                try:
+                    env.toolset[c["name"]].call(c["arguments"], state)
+                except Exception:  # noqa: BLE001 - a refused call simply changes nothing
+                    pass
+            mine, theirs = changed_keys(db), changed_keys(expected)
+            only = {t: mine[t] | theirs[t] for t in mine}
+            kw = {"tables": env.compared_tables, "ignore_columns": env.ignore_columns}
+            full, fast = tv.compare_db(db, expected, **kw), tv.compare_db(db, expected, only_keys=only, **kw)
+            assert (full.reward, full.details["n_diff"]) == (fast.reward, fast.details["n_diff"]), (i, script)
+            compared += full.reward == 0.0
+    assert compared >= len(TEMPLATES)  # the check saw plenty of differing databases

@@ -112,3 +112,11 @@ def test_combine_modes_metrics_and_masking():
     assert tv.combine({}).reward == 1.0
     m = tv.combine({"a": good, "b": Verdict.infra_failure("db gone")})
     assert m.masked and m.failure == "db gone"
+
+
+def test_compare_db_only_keys_reads_just_those_rows():
+    a, e = _db([(1, "a", 1, "x"), (2, "b", 9, "y")]), _db([(1, "a", 1, "x"), (2, "b", 2, "y")])
+    assert tv.compare_db(a, e, tables=["t"], only_keys={"t": ["[1]"]}).reward == 1.0  # row 2 not listed
+    v = tv.compare_db(a, e, tables=["t"], only_keys={"t": ["[1]", "[2]"]})
+    assert v.reward == 0.0 and v.details["diff"][0]["key"] == [2]
+    assert tv.compare_db(a, e, tables=["t"], only_keys={"other": []}).reward == 0.0  # t compared in full

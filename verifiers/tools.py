@@ -13,6 +13,7 @@ Calls are ``{"name": str, "arguments": dict}``. An expected argument value may b
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -174,27 +175,44 @@ def _tables(db: sqlite3.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _rows(db: sqlite3.Connection, table: str, drop: set[str]) -> tuple[list[str], dict[tuple, tuple]]:
+def primary_key(db: sqlite3.Connection, table: str) -> list[str]:
+    """The primary-key columns of ``table`` in key order (empty: none, rows are keyed by rowid)."""
+    info = db.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5] > 0]
+
+
+def _select(db: sqlite3.Connection, table: str, drop: set[str],
+            keys: str | None = None) -> tuple[list[str], int, list[tuple]]:
+    """(columns, key width, rows as plain tuples ``key + columns``, ordered by key).
+
+    ``keys``: a JSON list of ``json_array(pk...)`` texts; only those rows are read.
+    """
     info = db.execute(f'PRAGMA table_info("{table}")').fetchall()
     cols = [r[1] for r in info if r[1] not in drop]
     pk = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5] > 0]
     key_sql = ", ".join(f'"{c}"' for c in pk) if pk else "rowid"
     col_sql = ", ".join(f'"{c}"' for c in cols)
-    out = {}
-    nkey = len(pk) if pk else 1
-    for row in db.execute(f'SELECT {key_sql}, {col_sql} FROM "{table}"'):
-        out[tuple(row[:nkey])] = tuple(row[nkey:])
-    return cols, out
+    where, params = "", ()
+    if keys is not None and pk:
+        where, params = f" WHERE json_array({key_sql}) IN (SELECT value FROM json_each(?))", (keys,)
+    cur = db.cursor()
+    cur.row_factory = None  # plain tuples, whatever the connection's row factory
+    data = cur.execute(f'SELECT {key_sql}, {col_sql} FROM "{table}"{where} ORDER BY {key_sql}', params).fetchall()
+    return cols, (len(pk) if pk else 1), data
 
 
 def compare_db(actual: sqlite3.Connection, expected: sqlite3.Connection, *,
                tables: Iterable[str] | None = None,
-               ignore_columns: Mapping[str, Iterable[str]] | None = None) -> Verdict:
+               ignore_columns: Mapping[str, Iterable[str]] | None = None,
+               only_keys: Mapping[str, Iterable[str]] | None = None) -> Verdict:
     """Reward 1.0 iff every table's rows (by primary key, else rowid) are equal in both dbs.
 
     ``details["diff"]`` lists up to 20 differing rows: ``{"table", "key", "change":
     "missing"|"extra"|"changed", "columns": {col: [actual, expected]}}``; ``n_diff`` counts all.
     ``ignore_columns`` maps a table (or ``"*"``) to columns left out of the comparison.
+    ``only_keys`` (a fast path when both dbs are copies of one original): for the tables it
+    names, only rows whose ``json_array(pk...)`` text is listed are compared (the rows either
+    side changed); other tables are compared in full.
     """
     ignore_columns = ignore_columns or {}
     names = list(tables) if tables is not None else sorted(set(_tables(expected)) | set(_tables(actual)))
@@ -203,17 +221,21 @@ def compare_db(actual: sqlite3.Connection, expected: sqlite3.Connection, *,
     for t in names:
         drop = set(ignore_columns.get(t, ())) | set(ignore_columns.get("*", ()))
         try:
-            cols, a_rows = _rows(actual, t, drop)
-        except sqlite3.Error:
-            cols, a_rows = [], None
-        try:
-            cols_e, e_rows = _rows(expected, t, drop)
-        except sqlite3.Error:
-            cols_e, e_rows = [], None
-        if a_rows is None or e_rows is None or cols != cols_e:
+            keys = json.dumps(sorted(only_keys[t])) if only_keys is not None and t in only_keys else None
+            cols, nkey, a_data = _select(actual, t, drop, keys)
+            cols_e, _, e_data = _select(expected, t, drop, keys)
+        except sqlite3.Error as e:
+            n_diff += 1
+            diff.append({"table": t, "change": "schema", "error": str(e)})
+            continue
+        if cols != cols_e:
             n_diff += 1
             diff.append({"table": t, "change": "schema", "columns": {"actual": cols, "expected": cols_e}})
             continue
+        if a_data == e_data:  # the common case, compared in C
+            continue
+        a_rows = {r[:nkey]: r[nkey:] for r in a_data}
+        e_rows = {r[:nkey]: r[nkey:] for r in e_data}
         for key in sorted(a_rows.keys() | e_rows.keys(), key=repr):
             a, e = a_rows.get(key), e_rows.get(key)
             if a == e:

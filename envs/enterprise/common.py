@@ -82,12 +82,50 @@ def _transfer_to_human(reason: str) -> str:
 transfer_to_human = make_tool(_transfer_to_human, name="transfer_to_human", terminal=True)
 
 
+CHANGE_LOG = "_nemogym_changes"
+
+
+def install_change_log(db: sqlite3.Connection) -> None:
+    """Log the key of every row inserted, updated or deleted in ``db`` (tables with a primary
+    key) into ``CHANGE_LOG``, so a final-state check reads only the rows that changed."""
+    db.execute(f"CREATE TABLE IF NOT EXISTS {CHANGE_LOG} (tbl TEXT NOT NULL, k TEXT NOT NULL)")
+    for t in _user_tables(db):
+        pk = tv.primary_key(db, t)
+        if not pk:
+            continue
+        new = "json_array(" + ", ".join(f'NEW."{c}"' for c in pk) + ")"
+        old = "json_array(" + ", ".join(f'OLD."{c}"' for c in pk) + ")"
+        log = f"INSERT INTO {CHANGE_LOG} VALUES ('{t}', "
+        db.executescript(
+            f'CREATE TRIGGER "_ng_{t}_i" AFTER INSERT ON "{t}" BEGIN {log}{new}); END;'
+            f'CREATE TRIGGER "_ng_{t}_u" AFTER UPDATE ON "{t}" BEGIN {log}{old}); {log}{new}); END;'
+            f'CREATE TRIGGER "_ng_{t}_d" AFTER DELETE ON "{t}" BEGIN {log}{old}); END;')
+
+
+def changed_keys(db: sqlite3.Connection) -> dict[str, set[str]] | None:
+    """{table: keys changed since ``install_change_log``} (every tracked table listed, possibly
+    with no keys), or None if ``db`` has no change log."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (CHANGE_LOG,)).fetchone():
+        return None
+    out: dict[str, set[str]] = {t: set() for t in _user_tables(db) if tv.primary_key(db, t)}
+    for tbl, k in db.execute(f"SELECT tbl, k FROM {CHANGE_LOG}"):
+        out.setdefault(tbl, set()).add(k)
+    return out
+
+
+def _user_tables(db: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                     "'sqlite_%' AND name != ? ORDER BY name", (CHANGE_LOG,))]
+
+
 class WorldCache:
     """Seeded databases built once per seed and copied per episode; thread-safe."""
 
-    def __init__(self, build: Callable[[int], sqlite3.Connection], maxsize: int = 32):
+    def __init__(self, build: Callable[[int], sqlite3.Connection], maxsize: int = 32,
+                 track_changes: bool = True):
         self.build = build
         self.maxsize = maxsize
+        self.track_changes = track_changes
         self._cache: OrderedDict[int, sqlite3.Connection] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -97,6 +135,8 @@ class WorldCache:
             db = self._cache.get(seed)
             if db is None:
                 db = self.build(seed)
+                if self.track_changes:
+                    install_change_log(db)
                 self._cache[seed] = db
                 while len(self._cache) > self.maxsize:
                     self._cache.popitem(last=False)[1].close()
@@ -133,13 +173,24 @@ class TemplateTasks(TaskSource):
         self.worlds = worlds
         self.n_worlds = n_worlds
         self.name = name
+        self._cache: OrderedDict[int, Task] = OrderedDict()
 
     def template_for(self, index: int) -> TaskTemplate:
         return self.templates[index % len(self.templates)]
 
     def get(self, index: int) -> Task:
+        """Task ``index`` (built once, then cached: the same object every time; do not mutate it)."""
         if index < 0:
             raise IndexError(f"task index must be >= 0, got {index}")
+        task = self._cache.get(index)
+        if task is None:
+            task = self._build(index)
+            self._cache[index] = task
+            while len(self._cache) > 4096:
+                self._cache.popitem(last=False)
+        return task
+
+    def _build(self, index: int) -> Task:
         tpl = self.template_for(index)
         world = (index // len(self.templates)) % self.n_worlds
         rng = random.Random(f"{self.name}/{index}")
@@ -163,6 +214,8 @@ class EnterpriseEnv(ToolEnv):
     ignore_columns: ClassVar[dict[str, Sequence[str]]] = {}
     #: Tables compared for the final state (None: every table).
     compared_tables: ClassVar[Sequence[str] | None] = None
+    #: Compare only the rows either db changed (triggers log them; see ``install_change_log``).
+    fast_state_check: ClassVar[bool] = True
     default_max_turns = 40
     n_worlds: ClassVar[int] = 8
     _worlds: ClassVar[WorldCache | None] = None
@@ -217,9 +270,16 @@ class EnterpriseEnv(ToolEnv):
     def score(self, episode: Episode) -> Verdict:
         db = episode.data["state"]["db"]
         task = episode.task
+        expected = self.expected_db(task)
+        only = None
+        if self.fast_state_check:
+            mine, theirs = changed_keys(db), changed_keys(expected)
+            if mine is not None and theirs is not None:
+                only = {t: mine.get(t, set()) | theirs.get(t, set()) for t in mine.keys() & theirs.keys()}
+        tables = self.compared_tables if self.compared_tables is not None else _user_tables(expected)
         parts = {
-            "state": tv.compare_db(db, self.expected_db(task), tables=self.compared_tables,
-                                   ignore_columns=self.ignore_columns),
+            "state": tv.compare_db(db, expected, tables=tables, ignore_columns=self.ignore_columns,
+                                   only_keys=only),
             "facts": tv.required_facts(self.agent_text(episode), task.metadata.get("required_facts") or []),
             "policy": tv.policy(self.policy_violations(episode, db)),
         }
