@@ -67,8 +67,10 @@ def _scrub():
 
     for d in SCRUB:
         try:
+            os.chmod(d, 0o755 if d == WORK else 0o1777)  # a job may have locked the dir
             names = os.listdir(d)
         except OSError:
+            clean = False
             continue
         for name in names:
             p = os.path.join(d, name)
@@ -79,6 +81,13 @@ def _scrub():
                     os.unlink(p)
                 except OSError:
                     clean = False
+    for kind in ("shm", "msg", "sem"):  # SysV IPC objects outlive the job: recycle the worker
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                if len(f.read().splitlines()) > 1:
+                    clean = False
+        except OSError:
+            pass
     return clean
 
 

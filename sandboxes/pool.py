@@ -261,9 +261,11 @@ class WarmPool(Sandbox):
             self.start()
         while True:
             try:
-                item = self._idle.get(timeout=self.start_timeout_s + 600)
-            except queue.Empty as e:
-                raise SandboxError("no sandbox worker became free") from e
+                item = self._idle.get(timeout=1.0)
+            except queue.Empty:
+                if self._closed or self._owner_pid != os.getpid():
+                    raise SandboxError("the sandbox pool was closed while waiting for a worker") from None
+                continue
             if isinstance(item, _SpawnFailed):
                 self._spawn_q.put(True)  # let a later caller try again
                 raise SandboxError(f"could not start a sandbox worker: {item.error}")
