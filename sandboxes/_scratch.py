@@ -46,12 +46,17 @@ def make_scratch(files: dict[str, bytes], base_dir: str | None = None) -> str:
 
 
 def remove_scratch(root: str) -> None:
-    """Delete a scratch dir, even one the program made read-only."""
-    def _onerror(func, path, _exc):  # noqa: ANN001
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
+    """Delete a scratch dir, even one the program made unreadable."""
+    def force(path: str) -> None:
+        if os.path.isdir(path) and not os.path.islink(path):
             os.chmod(path, 0o700)
-            func(path)
-        except OSError:
-            pass
-    shutil.rmtree(root, onerror=_onerror)
+            for name in os.listdir(path):
+                force(os.path.join(path, name))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+
+    try:
+        force(root)
+    except (OSError, RecursionError):
+        shutil.rmtree(root, ignore_errors=True)

@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import struct
 import sys
@@ -52,19 +51,20 @@ def _send(fd, obj):
         data = data[os.write(fd, data):]
 
 
+def _force_remove(path):
+    """Delete ``path`` even when a job made it unreadable (chmod before listing)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        os.chmod(path, 0o700)
+        for name in os.listdir(path):
+            _force_remove(os.path.join(path, name))
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+
+
 def _scrub():
     """Empty the writable dirs; True when everything could be removed."""
     clean = True
-
-    def onerror(func, path, _exc):
-        nonlocal clean
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
-            os.chmod(path, 0o700)
-            func(path)
-        except OSError:
-            clean = False
-
     for d in SCRUB:
         try:
             os.chmod(d, 0o755 if d == WORK else 0o1777)  # a job may have locked the dir
@@ -73,14 +73,10 @@ def _scrub():
             clean = False
             continue
         for name in names:
-            p = os.path.join(d, name)
-            if os.path.isdir(p) and not os.path.islink(p):
-                shutil.rmtree(p, onerror=onerror)
-            else:
-                try:
-                    os.unlink(p)
-                except OSError:
-                    clean = False
+            try:
+                _force_remove(os.path.join(d, name))
+            except (OSError, RecursionError):
+                clean = False
     for kind in ("shm", "msg", "sem"):  # SysV IPC objects outlive the job: recycle the worker
         try:
             with open(f"/proc/sysvipc/{kind}") as f:

@@ -195,6 +195,22 @@ def test_pool_jobs_do_not_share_state():
         assert p.stats()["started"] == 1
 
 
+def test_pool_job_cannot_spoil_the_next_one():
+    with WarmPool(1, limits=FAST) as p:
+        r = p.run_python("import os\nos.makedirs('/tmp/d/e')\nos.chmod('/tmp/d', 0)\n"
+                         "os.chmod('/work', 0)")
+        assert r.ok, r.stderr
+        r = p.run_python("import os\nprint(os.listdir('.'), os.listdir('/tmp'))", files={"f": "x"})
+        assert r.stdout in ("['f', 'main.py'] []\n", "['main.py', 'f'] []\n"), r
+        shm = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+               "print(libc.shmget(0, 4096, 0o1600) >= 0)")
+        before = p.stats()["recycled"]
+        assert p.run_python(shm).stdout == "True\n"
+        assert p.stats()["recycled"] == before + 1  # a SysV segment outlives the job: new worker
+        r = p.run_python("print(len(open('/proc/sysvipc/shm').read().splitlines()))")
+        assert r.stdout == "1\n"
+
+
 def test_pool_recycles_workers():
     with WarmPool(1, limits=FAST, max_jobs_per_worker=3) as p:
         for _ in range(4):
