@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
-from nemogym.verifiers import exact
+from nemogym.verifiers.math import verify as math_verify
 
 from nemogym.env import Fixture, TaskEnv
 from nemogym.tasks import ProceduralTasks, Task
@@ -55,14 +55,14 @@ def generate(rng: random.Random, difficulty: int) -> Task:
 
 
 class ArithmeticEnv(TaskEnv):
-    """Single-turn arithmetic; reward 1 for the exact value in ``\\boxed{}``."""
+    """Single-turn arithmetic, graded by the math verifier (``nemogym.verifiers.math``)."""
 
     system_prompt = SYSTEM_PROMPT
 
     def __init__(self, difficulty: int = 2,
                  verifier: Callable[[str, str], Verdict] | None = None, **kwargs):
         super().__init__(ProceduralTasks(generate, difficulty, name="arithmetic"), **kwargs)
-        self.verifier = verifier or exact.verify
+        self.verifier = verifier or math_verify
 
     def verify(self, task: Task, response: str) -> Verdict:
         return self.verifier(response, task.answer)
@@ -74,6 +74,7 @@ class ArithmeticEnv(TaskEnv):
             Fixture("boxed reference", task.reference, 1.0),
             Fixture("plain final number", f"So we get {task.answer}", 1.0),
             Fixture("off by one", f"\\boxed{{{wrong}}}", 0.0, kind="zero"),
+            Fixture("hedged", f"\\boxed{{{wrong}}} or \\boxed{{{task.answer}}}", 0.0, kind="zero"),
             Fixture("empty", "", 0.0, kind="zero"),
             Fixture("no content", {"role": "assistant"}, 0.0, kind="malformed"),
             Fixture("wrong type", 12345, 0.0, kind="malformed"),

@@ -1,0 +1,1 @@
+"""Small example data shipped with the math envs (``mathqa_example.jsonl``)."""
