@@ -91,11 +91,11 @@ def test_default_sandbox_is_used_when_none_is_given():
 
 
 # -- data sources ----------------------------------------------------------------------------
-HUMANEVAL_ROWS = [{
+HUMANEVAL_ROWS = [{  # the prompt defines a helper the test uses, as in HumanEval/38
     "task_id": "Toy/0", "entry_point": "add",
-    "prompt": 'def add(a: int, b: int) -> int:\n    """Return a + b."""\n',
+    "prompt": 'def offset() -> int:\n    return 3\n\n\ndef add(a: int, b: int) -> int:\n    """Return a + b."""\n',
     "canonical_solution": "    return a + b\n",
-    "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
+    "test": "def check(candidate):\n    assert candidate(2, offset()) == 5\n",
 }]
 
 

@@ -92,6 +92,13 @@ def test_programs_that_fail_to_load(sandbox, program, reason):
     assert v.reward == 0.0 and not v.masked and reason in v.reason
 
 
+def test_site_packages_are_opt_in(sandbox):
+    program = "import pydantic\ndef add(a, b):\n    return a + b"
+    assert "ModuleNotFoundError" in verify(program, ADD, sandbox=sandbox, extract=False).reason
+    with_site = FunctionTests(test=ADD.test, entry_point="add", timeout_s=3, site_packages=True)
+    assert verify(program, with_site, sandbox=sandbox, extract=False).reward == 1.0
+
+
 def test_no_code_is_zero_with_the_reason(sandbox):
     v = verify("I would add the numbers.", ADD, sandbox=sandbox)
     assert v.reward == 0.0 and not v.masked and v.reason == "no code found in the response"

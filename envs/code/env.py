@@ -40,6 +40,7 @@ class CodeEnv(TaskEnv):
             style_field: column names. ``code_prompt_field``: a HumanEval-style code stub
             (the prompt shows it, and a bare completion is appended to it).
         compare / partial_credit / timeout_s / case_timeout_s: override the rows' settings.
+        site_packages: let function-style programs import installed packages (default: stdlib).
         sandbox: a ``nemogym.sandboxes.Sandbox`` (default: ``default_sandbox()``).
     """
 
@@ -51,12 +52,14 @@ class CodeEnv(TaskEnv):
                  id_field: str | None = "id", style_field: str = "style",
                  code_prompt_field: str | None = None, compare: str | None = None,
                  partial_credit: bool | None = None, timeout_s: float | None = None,
-                 case_timeout_s: float | None = None, strategy: Strategy = "last",
+                 case_timeout_s: float | None = None, site_packages: bool | None = None,
+                 strategy: Strategy = "last",
                  sandbox: Any = None, **kwargs: Any):
         self.fields = {"tests_field": tests_field, "entry_point_field": entry_point_field,
                        "style_field": style_field, "code_prompt_field": code_prompt_field}
         self.overrides = {"compare": compare, "partial_credit": partial_credit,
-                          "timeout_s": timeout_s, "case_timeout_s": case_timeout_s}
+                          "timeout_s": timeout_s, "case_timeout_s": case_timeout_s,
+                          "site_packages": site_packages}
         self.prompt_field, self.solution_field = prompt_field, solution_field
         self.strategy: Strategy = strategy
         self.sandbox = sandbox

@@ -270,6 +270,8 @@ def run(job, started):
     deadline = started + float(job["timeout_s"])
     namespace = {"__name__": "__check__", "__builtins__": builtins}
     try:
+        if job.get("setup"):  # a HumanEval-style prompt: its helpers are visible to the test
+            exec(compile(job["setup"], "<prompt>", "exec"), namespace)
         exec(compile(job["test"], "<test>", "exec"), namespace)
         check = namespace["check"]
     except BaseException as e:  # noqa: BLE001 - the task's test code is broken, not the program

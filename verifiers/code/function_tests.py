@@ -35,8 +35,9 @@ def harness_source() -> str:
 def build_job(program: str, tests: FunctionTests, nonce: str, *, output_chars: int = 2000) -> str:
     """The harness's stdin: everything it needs, including the secret nonce and the test code."""
     return json.dumps({
-        "nonce": nonce, "program": program, "test": tests.test, "entry_point": tests.entry_point,
-        "timeout_s": tests.timeout_s, "worker": _source("_worker.py"), "python_flags": ["-I", "-S"],
+        "nonce": nonce, "program": program, "test": tests.test, "setup": tests.code_prompt,
+        "entry_point": tests.entry_point,
+        "timeout_s": tests.timeout_s, "worker": _source("_worker.py"), "python_flags": ["-I"] if tests.site_packages else ["-I", "-S"],
         "output_chars": output_chars,
     })
 

@@ -33,6 +33,8 @@ class FunctionTests:
     code_prompt: str = ""
     timeout_s: float = 10.0
     memory_mb: int = 1024
+    #: Let the program import installed packages (``site``); off: standard library only, faster.
+    site_packages: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.test, str) or "check" not in self.test:
@@ -128,7 +130,7 @@ def spec_from_row(row: Mapping[str, Any], *, tests_field: str = "tests",
         kwargs: dict[str, Any] = {}
         if row.get("timeout_s") is not None:
             kwargs["timeout_s"] = float(row["timeout_s"])
-        kwargs.update({k: opts[k] for k in ("timeout_s", "memory_mb") if k in opts})
+        kwargs.update({k: opts[k] for k in ("timeout_s", "memory_mb", "site_packages") if k in opts})
         prompt = row.get(code_prompt_field, "") if code_prompt_field else ""
         return FunctionTests(test=raw, entry_point=entry, code_prompt=prompt or "", **kwargs)
     if style != "io":
