@@ -131,3 +131,24 @@ def test_violation_checks(db):
     assert not [v for v in violations([approve], db, me["manager_id"], TODAY) if "manager" in v]
     t.carry_over_leave(db, me["id"], 6)
     assert "limit 5" in violations([_rec("carry_over_leave", employee_id=me["id"], days=6)], db, me["id"], TODAY)[0]
+
+
+def test_phone_numbers_are_stored_in_one_form(db):
+    me = _staff(db)["id"]
+    assert t.update_contact_details(db, me, phone="+1 (555) 497-2253")["phone"] == "+15554972253"
+    with pytest.raises(t.HRError, match="country code"):
+        t.update_contact_details(db, me, phone="555-12")
+
+
+def test_reformatted_phone_still_scores_one():
+    from nemogym.envs.tools.base import run_script, step_message
+
+    import nemogym
+
+    env = nemogym.make("nemogym/HR-v0")
+    i = [tpl.name for tpl in env.templates].index("update_phone")
+    steps = env.reference_steps(env.tasks.get(i))
+    digits = "".join(ch for ch in steps[2]["arguments"]["phone"] if ch.isdigit())
+    steps[2] = {**steps[2], "arguments": {**steps[2]["arguments"], "phone": f"+{digits[0]} {digits[1:4]} {digits[4:]}"}}
+    verdict, _ = run_script(env, [step_message(s, k) for k, s in enumerate(steps)], task_index=i)
+    assert verdict.reward == 1.0, verdict.reason

@@ -80,7 +80,7 @@ DEAL_KINDS = ("new business", "renewal", "expansion", "pilot")
 
 
 def _phone(rng: random.Random) -> str:
-    return f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
+    return f"+1555{rng.randint(100, 999)}{rng.randint(1000, 9999)}"  # E.164, as the tools store it
 
 
 def build_world(seed: int) -> sqlite3.Connection:

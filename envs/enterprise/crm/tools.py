@@ -50,6 +50,16 @@ def _next_id(db: sqlite3.Connection, table: str, prefix: str) -> str:
     return f"{prefix}{(n or 0) + 1}"
 
 
+def _phone(value: str | None) -> str | None:
+    """A phone number in E.164 form (``+`` and 8-15 digits), however it was typed."""
+    if value is None:
+        return None
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not 8 <= len(digits) <= 15:
+        raise CRMError(f"{value!r} is not a phone number with country code (8-15 digits)")
+    return "+" + digits
+
+
 def _limit(limit: int) -> int:
     if not 1 <= limit <= 50:
         raise CRMError("limit must be between 1 and 50")
@@ -133,7 +143,7 @@ def create_contact(db: sqlite3.Connection, now: str, account_id: str, first_name
         first_name: given name.
         last_name: family name.
         email: work email address.
-        phone: phone number, if known.
+        phone: phone number with country code, if known (stored as E.164, e.g. +15554972253).
         title: job title, if known.
     """
     _need(db, "accounts", account_id, "account")
@@ -144,7 +154,7 @@ def create_contact(db: sqlite3.Connection, now: str, account_id: str, first_name
     new_id = _next_id(db, "contacts", "C-")
     db.execute("INSERT INTO contacts VALUES (?,?,?,?,?,?,?,'active',NULL,?)",
                (new_id, account_id.strip(), first_name.strip(), last_name.strip(),
-                email.strip().lower(), phone, title, now))
+                email.strip().lower(), _phone(phone), title, now))
     return _row(db, "SELECT * FROM contacts WHERE id = ?", new_id)
 
 
@@ -158,6 +168,7 @@ def update_contact(db: sqlite3.Connection, contact_id: str, email: str | None = 
         raise CRMError("nothing to update: give email, phone or title")
     if email is not None and not _EMAIL.match(email.strip()):
         raise CRMError(f"{email!r} is not a valid email address")
+    phone = _phone(phone)
     for col, val in (("email", email and email.strip().lower()), ("phone", phone), ("title", title)):
         if val is not None:
             db.execute(f"UPDATE contacts SET {col} = ? WHERE id = ?", (val, contact["id"]))

@@ -79,6 +79,18 @@ ROLE_TITLES = {"Engineering": ("Software Engineer", "QA Engineer", "SRE"),
                "Legal": ("Paralegal", "Counsel")}
 
 
+def normalize_phone(value: str) -> str:
+    """A phone number in E.164 form (``+`` and 8-15 digits), however it was typed.
+
+    Raises:
+        ValueError: too few or too many digits for a phone number.
+    """
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not 8 <= len(digits) <= 15:
+        raise ValueError(f"{value!r} is not a phone number with country code (8-15 digits)")
+    return "+" + digits
+
+
 def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day.isoformat() not in HOLIDAYS
 
@@ -125,7 +137,7 @@ def build_world(seed: int) -> sqlite3.Connection:
             else _date(rng, dt.date(2026, 3, 1), dt.date(2026, 11, 2))
         probation_end = (hired + dt.timedelta(days=182)).isoformat()
         emps.append([eid, f"{f} {la}", f"{f}.{la}@ourco.example".lower(), dept, manager, title,
-                     hired.isoformat(), probation_end, f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+                     hired.isoformat(), probation_end, f"+1555{rng.randint(100, 999)}{rng.randint(1000, 9999)}",
                      None, rng.choice(LOCATIONS)])
         return eid
 

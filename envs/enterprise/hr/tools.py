@@ -15,7 +15,7 @@ import sqlite3
 from typing import Any, Literal
 
 from nemogym.envs.enterprise.common import row, rows, transfer_to_human
-from nemogym.envs.enterprise.hr.data import YEARS, working_days
+from nemogym.envs.enterprise.hr.data import YEARS, normalize_phone, working_days
 from nemogym.envs.tools.schema import ToolError
 
 LeaveType = Literal["annual", "sick", "unpaid"]
@@ -281,12 +281,18 @@ def escalate_to_hr(db: sqlite3.Connection, now: str, user_id: str, employee_id: 
 
 def update_contact_details(db: sqlite3.Connection, employee_id: str, phone: str | None = None,
                            emergency_contact: str | None = None) -> dict[str, Any]:
-    """Change an employee's phone number or emergency contact (fields left out stay); returns the record."""
+    """Change an employee's phone number (stored as E.164, e.g. +15554972253) or emergency contact.
+
+    Fields left out stay as they are; returns the updated record.
+    """
     emp = _employee(db, employee_id)
     if phone is None and emergency_contact is None:
         raise HRError("nothing to update: give phone or emergency_contact")
-    if phone is not None and sum(ch.isdigit() for ch in phone) < 7:
-        raise HRError(f"{phone!r} does not look like a phone number")
+    if phone is not None:
+        try:
+            phone = normalize_phone(phone)
+        except ValueError as e:
+            raise HRError(str(e)) from None
     for col, val in (("phone", phone), ("emergency_contact", emergency_contact)):
         if val is not None:
             db.execute(f"UPDATE employees SET {col} = ? WHERE id = ?", (val.strip(), emp["id"]))
