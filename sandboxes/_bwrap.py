@@ -88,6 +88,28 @@ def python_prefixes(python: str) -> tuple[str, ...]:
     return tuple(paths)
 
 
+_SHADOWED = ("/work", "/tmp", "/dev", "/proc", "/opt/nemogym")
+RELOCATED = "/opt/nemogym/ro"
+
+
+def plan_ro_binds(paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(host path, path inside) for each read-only bind; a path the sandbox's own mounts would
+    hide (e.g. a venv inside a checkout at /work/...) is bound at /opt/nemogym/roN instead."""
+    binds = []
+    for i, p in enumerate(dict.fromkeys(paths)):
+        hidden = any(p == h or p.startswith(h + "/") for h in _SHADOWED)
+        binds.append((p, f"{RELOCATED}{i}" if hidden else p))
+    return tuple(binds)
+
+
+def inside_path(path: str, binds: tuple[tuple[str, str], ...]) -> str:
+    """Where host ``path`` (e.g. the interpreter) appears inside the sandbox."""
+    for src, dst in binds:
+        if src != dst and (path == src or path.startswith(src + "/")):
+            return dst + path[len(src):]
+    return path
+
+
 def _system_binds() -> list[str]:
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
@@ -102,7 +124,7 @@ def _system_binds() -> list[str]:
 
 
 def build_argv(features: BwrapFeatures, cmd: list[str], *, scratch: str | None,
-               ro_paths: tuple[str, ...] = (), seccomp_fd: int | None = None,
+               ro_binds: tuple[tuple[str, str], ...] = (), seccomp_fd: int | None = None,
                as_pid_1: bool = False, tmp_bytes: int = 256 << 20,
                env: dict[str, str] | None = None,
                extra_mounts: tuple[str, ...] = (),
@@ -117,8 +139,8 @@ def build_argv(features: BwrapFeatures, cmd: list[str], *, scratch: str | None,
     for k, v in {**_INNER_ENV, **(env or {})}.items():
         argv += ["--setenv", k, v]
     argv += _system_binds()
-    for p in ro_paths:
-        argv += ["--ro-bind", p, p]
+    for src, dst in ro_binds:
+        argv += ["--ro-bind", src, dst]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     for where in ("/tmp", "/dev/shm"):  # size-capped: bwrap's own tmpfs for / and /dev is not
         if features.tmpfs_size:
@@ -164,7 +186,8 @@ def probe(path: str | None = None) -> BwrapFeatures | None:
             feats = BwrapFeatures(exe, dis, size, sec and _seccomp.build_filter() is not None)
             fd = _seccomp.filter_fd() if feats.seccomp else None
             try:
-                argv = build_argv(feats, ["/bin/sh", "-c", "exit 0"], scratch=None, seccomp_fd=fd)
+                argv = build_argv(feats, ["/bin/sh", "-c", "exit 0"], scratch=None, seccomp_fd=fd,
+                                  file_fds=[])
                 r = subprocess.run(argv, env=MINIMAL_ENV, capture_output=True, timeout=30,
                                    pass_fds=(fd,) if fd is not None else ())
                 if r.returncode == 0:

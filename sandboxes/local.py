@@ -58,7 +58,8 @@ class LocalSandbox(Sandbox):
         self._prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
         if self._features is not None:
             self.isolation: Isolation = "bubblewrap"
-            self._ro = tuple(dict.fromkeys(_bwrap.python_prefixes(self.python) + self.extra_ro_paths))
+            self._ro = _bwrap.plan_ro_binds(_bwrap.python_prefixes(self.python) + self.extra_ro_paths)
+            self._python_inside = _bwrap.inside_path(self.python, self._ro)
             log.info("LocalSandbox: isolation=bubblewrap (%s)", self._features.path)
         elif self.allow_unsandboxed:
             self.isolation = "best-effort"
@@ -70,7 +71,7 @@ class LocalSandbox(Sandbox):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for k in ("_features", "_prlimit", "_ro", "isolation"):
+        for k in ("_features", "_prlimit", "_ro", "_python_inside", "isolation"):
             state.pop(k, None)
         return state
 
@@ -98,7 +99,8 @@ class LocalSandbox(Sandbox):
             raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
         checked[MAIN_FILE] = code.encode()
         data = stdin.encode() if isinstance(stdin, str) else stdin
-        return self._run([self.python, *self.python_flags, MAIN_FILE], checked, data,
+        python = self._python_inside if self.isolation == "bubblewrap" else self.python
+        return self._run([python, *self.python_flags, MAIN_FILE], checked, data,
                          limits or self.limits)
 
     # -- internals -----------------------------------------------------------------------
@@ -142,7 +144,7 @@ class LocalSandbox(Sandbox):
                 fds.append(sec_fd)
             info_r, info_w = os.pipe()
             fds += [info_r, info_w]
-            full = _bwrap.build_argv(self._features, inner, scratch=None, ro_paths=self._ro,
+            full = _bwrap.build_argv(self._features, inner, scratch=None, ro_binds=self._ro,
                                      seccomp_fd=sec_fd, tmp_bytes=self.tmp_mb << 20, env=self.env,
                                      file_fds=file_fds)
             full[1:1] = ["--info-fd", str(info_w)]

@@ -174,7 +174,7 @@ class WarmPool(Sandbox):
             if self._features is None:
                 raise SandboxError("WarmPool needs bubblewrap: " + missing_bwrap_message())
             self._python = _bwrap.resolve_python(self.python)
-            self._ro = tuple(dict.fromkeys(_bwrap.python_prefixes(self._python) + self.extra_ro_paths))
+            self._ro = _bwrap.plan_ro_binds(_bwrap.python_prefixes(self._python) + self.extra_ro_paths)
             self._spawner = threading.Thread(target=self._spawn_loop, name="nemogym-sandbox-spawner",
                                              daemon=True)
             self._spawner.start()
@@ -231,10 +231,11 @@ class WarmPool(Sandbox):
     def _spawn(self) -> _Worker:
         cgroup = make_cgroup(self.limits.max_processes + 4)
         sec_fd = _seccomp.filter_fd() if self._features.seccomp else None
-        cmd = [self._python, *self.python_flags, ZYGOTE_DST, ",".join(self.preload)]
+        cmd = [_bwrap.inside_path(self._python, self._ro), *self.python_flags, ZYGOTE_DST,
+               ",".join(self.preload)]
         mounts = ("--ro-bind", ZYGOTE_SRC, ZYGOTE_DST, "--size", str(self.tmp_mb << 20),
                   "--tmpfs", "/work", "--chdir", "/work")
-        argv = _bwrap.build_argv(self._features, cmd, scratch=None, ro_paths=self._ro,
+        argv = _bwrap.build_argv(self._features, cmd, scratch=None, ro_binds=self._ro,
                                  seccomp_fd=sec_fd, as_pid_1=True, tmp_bytes=self.tmp_mb << 20,
                                  env=self.env, extra_mounts=mounts)
         if cgroup is not None:

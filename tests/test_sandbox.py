@@ -168,6 +168,24 @@ def _cmdline(pid: str) -> bytes:
         return b""
 
 
+def test_venv_under_a_shadowed_path_still_runs(tmp_path):
+    """A venv in /tmp or inside a checkout at /work/... is hidden by the sandbox's own mounts;
+    it is bound elsewhere and the interpreter path translated."""
+    import subprocess
+    import sys
+
+    from nemogym.sandboxes import _bwrap
+
+    venv = tmp_path / "venv"
+    subprocess.run([_bwrap.resolve_python(sys.executable), "-m", "venv", "--without-pip", str(venv)],
+                   check=True, timeout=120)
+    sb = LocalSandbox(python=str(venv / "bin" / "python"), limits=FAST)
+    r = sb.run_python("import sys, os\nprint(sys.prefix != sys.base_prefix, os.listdir('.'))")
+    assert r.stdout == "True ['main.py']\n", r.stderr
+    with WarmPool(1, python=str(venv / "bin" / "python"), limits=FAST) as p:
+        assert p.run_python("import sys\nprint(sys.prefix != sys.base_prefix)").stdout == "True\n"
+
+
 def test_isolation_is_logged(caplog):
     with caplog.at_level(logging.INFO, logger="nemogym.sandboxes"):
         LocalSandbox()
