@@ -209,3 +209,13 @@ def test_sandbox_failure_masks_the_episode():
         env.reset(options={"task_index": 0})
         _, reward, terminated, _, info = env.step(RIGHT)
         assert terminated and info["verdict"].masked and "could not start" in info["verdict"].failure
+
+
+def test_verify_timeout_scales_with_the_task():
+    rows = [SUM_ROW, {**SUM_ROW, "id": "big", "tests": SUM_ROW["tests"] * 200}]
+    env = nemogym.make("nemogym/Code-v0", data=rows)
+    assert env.verify_timeout_s == 120.0
+    env.reset(options={"task_index": 1})  # 400 cases x 2 s, 4 at a time: far beyond 120 s
+    assert env.verify_timeout_s >= 3 * 100 * (2.0 + 5.0)
+    env.verify_timeout_s = 7.5
+    assert env.verify_timeout_s == 7.5

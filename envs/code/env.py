@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nemogym.verifiers.code import FunctionTests, Tests, averify, spec_from_row
+from nemogym.verifiers.code import FunctionTests, Tests, averify, spec_from_row, worst_case_s
 from nemogym.verifiers.code.extract import Strategy, defines
 
 from nemogym.env import Episode, Fixture, TaskEnv
@@ -63,6 +63,7 @@ class CodeEnv(TaskEnv):
         self.prompt_field, self.solution_field = prompt_field, solution_field
         self.strategy: Strategy = strategy
         self.sandbox = sandbox
+        self._verify_timeout_s: float | None = None
         tasks = DatasetTasks(
             DEFAULT_DATA if data is None else data, split=split, subset=subset, limit=limit,
             question_field="_prompt", answer_field=None, reference_field="_reference",
@@ -103,6 +104,19 @@ class CodeEnv(TaskEnv):
         return self._tests[task_index]
 
     # -- verification ------------------------------------------------------------------
+    @property
+    def verify_timeout_s(self) -> float | None:  # type: ignore[override]
+        """Bound on one verification: set explicitly, or 3x the current task's worst case + 60 s
+        (at least 120 s), so a slow program is scored by the sandbox's limits, never masked."""
+        if self._verify_timeout_s is not None or self.episode is None:
+            return self._verify_timeout_s or 120.0
+        worst = worst_case_s(self.tests_for(self.episode.task_index))
+        return max(120.0, 3 * worst + 60.0)
+
+    @verify_timeout_s.setter
+    def verify_timeout_s(self, value: float | None) -> None:
+        self._verify_timeout_s = value
+
     async def averify_text(self, task_index: int, text: str) -> Verdict:
         """Score one answer to task ``task_index`` (the sandbox's async API: never blocks)."""
         verdict = await averify(text, self.tests_for(task_index), sandbox=self.sandbox,

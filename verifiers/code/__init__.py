@@ -15,10 +15,11 @@ from nemogym.verifiers.code.spec import (
     Tests,
     io_cases,
     spec_from_row,
+    worst_case_s,
 )
 from nemogym.verifiers.code.verify import averify, feedback, verify
 
 __all__ = [
     "Extraction", "FunctionTests", "IOCase", "IOTests", "SpecError", "Tests", "averify",
-    "extract_program", "feedback", "io_cases", "outputs_match", "spec_from_row", "verify",
+    "extract_program", "feedback", "io_cases", "outputs_match", "spec_from_row", "verify", "worst_case_s",
 ]

@@ -13,12 +13,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nemogym.verifiers.code.spec import FunctionTests
+from nemogym.verifiers.code.spec import RUN_OVERHEAD_S, FunctionTests
 
 from nemogym.verdict import Verdict
 
 #: Seconds on top of the tests' budget for the sandbox to start the harness and the program.
-STARTUP_MARGIN_S = 5.0
+STARTUP_MARGIN_S = RUN_OVERHEAD_S
 HARNESS_UNREADABLE = "nemogym harness: unreadable job"
 
 
@@ -117,7 +117,7 @@ def _no_verdict(res: Any, base: dict[str, Any]) -> Verdict:
         v = Verdict.wrong("time limit exceeded", **details, timed_out=True)
     elif res.memory_exceeded:
         v = Verdict.wrong("memory limit exceeded", **details)
-    elif res.exit_code == 3 and HARNESS_UNREADABLE in (res.stderr or ""):
+    elif res.exit_code == 3 and (res.stderr or "").startswith(HARNESS_UNREADABLE):
         # Only the harness writes there, before the program exists: a host-side problem.
         return Verdict.infra_failure(res.stderr.strip()[-500:], **details)
     else:

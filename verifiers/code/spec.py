@@ -7,6 +7,7 @@ shapes) and raises ``SpecError`` naming the problem when a row is unusable.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -142,3 +143,15 @@ def spec_from_row(row: Mapping[str, Any], *, tests_field: str = "tests",
     kwargs.update({k: opts[k] for k in ("compare", "partial_credit", "case_timeout_s", "float_tol",
                                         "memory_mb", "max_parallel") if k in opts})
     return IOTests(cases=io_cases(raw), **kwargs)
+
+
+#: Seconds a sandbox run may take beyond the program's own limit (interpreter starts, bwrap).
+RUN_OVERHEAD_S = 5.0
+
+
+def worst_case_s(tests: Tests) -> float:
+    """How long verifying ``tests`` takes at most while the sandbox enforces its limits (no queueing)."""
+    if isinstance(tests, FunctionTests):
+        return tests.timeout_s + RUN_OVERHEAD_S
+    rounds = math.ceil(len(tests.cases) / max(1, tests.max_parallel))
+    return rounds * (tests.case_timeout_s + RUN_OVERHEAD_S)
