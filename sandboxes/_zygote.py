@@ -10,6 +10,7 @@ open its /proc files (the seccomp filter also denies ptrace).
 
 import base64
 import ctypes
+import gc
 import json
 import os
 import resource
@@ -157,30 +158,69 @@ def _others():
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and p != "1"]
 
 
-def run_job(job):
-    for name, b64 in job.get("files", {}).items():
-        path = os.path.join(WORK, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(b64))
-    if job.get("stdin") is not None:
-        stdin_fd = os.memfd_create("stdin")
-        os.write(stdin_fd, base64.b64decode(job["stdin"]))
-        os.lseek(stdin_fd, 0, os.SEEK_SET)
-    else:
-        stdin_fd = os.open("/dev/null", os.O_RDONLY)
+def _stdin_fd(job):
+    if job.get("stdin") is None:
+        return os.open("/dev/null", os.O_RDONLY)
+    fd = os.memfd_create("stdin")
+    data = base64.b64decode(job["stdin"])
+    while data:
+        data = data[os.write(fd, data):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def fork_standby():
+    """Fork the next job's process ahead of time (fork is slow in VMs); it waits for its job.
+
+    Returns (pid, job_w, out_r, err_r, pidfd). Forked only after the previous job's cleanup,
+    so it carries nothing of that job.
+    """
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    t0 = time.monotonic()
+    job_r, job_w = os.pipe()
     pid = os.fork()
     if pid == 0:
+        try:
+            for fd in (out_r, err_r, job_w):
+                os.close(fd)
+            job = _recv(job_r)
+            if job is None:
+                os._exit(0)
+            stdin_fd = _stdin_fd(job)
+        except BaseException:
+            os._exit(1)
         _child(job, stdin_fd, out_w, err_w)
-    for fd in (stdin_fd, out_w, err_w):
+    for fd in (out_w, err_w, job_r):
         os.close(fd)
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
+    return pid, job_w, out_r, err_r, pidfd
+
+
+def _close_standby(standby):
+    pid, job_w, out_r, err_r, pidfd = standby
+    for fd in (job_w, out_r, err_r) + ((pidfd,) if pidfd is not None else ()):
+        os.close(fd)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
+def run_job(job, standby):
+    """Run ``job`` in the standby process; returns the reply dict."""
+    for name, b64 in job.get("files", {}).items():
+        path = os.path.join(WORK, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(b64))
+    t0 = time.monotonic()
+    pid, job_w, out_r, err_r, pidfd = standby
+    _send(job_w, job)
+    os.close(job_w)
     bufs = {out_r: bytearray(), err_r: bytearray()}
     open_fds = [out_r, err_r]
     cap, total = job["max_output"], 0
@@ -266,15 +306,25 @@ def main():
             preload_failed.append(mod)
     _send(ctl_out, {"ready": True, "pid": os.getpid(), "dumpable": dumpable,
                     "preload_failed": preload_failed})
+    gc.freeze()  # keep the preloaded objects out of the children's collections (fewer COW faults)
+    standby = fork_standby()
     while True:
         job = _recv(ctl_in)
         if job is None:
+            _close_standby(standby)
             return
         try:
-            reply = run_job(job)
+            reply = run_job(job, standby)
+        except BrokenPipeError:  # the standby process died before its job: one fresh try
+            _close_standby(standby)
+            try:
+                reply = run_job(job, fork_standby())
+            except BaseException:
+                reply = {"error": traceback.format_exc()[-2000:]}
         except BaseException:
             reply = {"error": traceback.format_exc()[-2000:]}
         _send(ctl_out, reply)
+        standby = fork_standby()
 
 
 if __name__ == "__main__":
