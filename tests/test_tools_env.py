@@ -257,3 +257,23 @@ def test_async_api_and_gymnasium_checker():
 def test_duplicate_tool_names_rejected():
     with pytest.raises(ValueError, match="two tools"):
         NotesEnv(Tasks(), tools=[count_notes, count_notes])
+
+
+def test_async_tools_are_awaited_and_infra_errors_mask():
+    from nemogym.envs.tools.schema import InfraError
+
+    async def slow_count(db: sqlite3.Connection) -> int:
+        """Count notes, asynchronously."""
+        await asyncio.sleep(0)
+        return db.execute("SELECT count(*) FROM notes").fetchone()[0]
+
+    def backend_down() -> str:
+        """Needs a service that is down."""
+        raise InfraError("service unavailable")
+
+    env = NotesEnv(Tasks(), tools=[add_note, make_tool(slow_count), make_tool(backend_down)])
+    env.reset(options={"task_index": 0})
+    obs, _, term, *_ = env.step(msg(call("add_note", {"text": "a"}, "1"), call("slow_count", {}, "2")))
+    assert not term and obs["messages"][-1]["content"] == "1"
+    _, _, term, _, info = env.step(msg(call("backend_down", {})))
+    assert term and info["verdict"].masked and "service unavailable" in info["verdict"].failure

@@ -13,3 +13,14 @@ register(
     uses_tools=True,
     data_source="envs/tools/data/toolcall_example.jsonl (written for nemogym) or any JSONL/HF rows",
 )
+
+register(
+    "nemogym/MathWithPython-v0",
+    "nemogym.envs.tools.math_python:MathWithPythonEnv",
+    domain="math",
+    description="Math problems with a sandboxed `python` tool (tool-integrated reasoning); "
+                "the final \\boxed{} answer is checked by the math verifier.",
+    multi_turn=True,
+    uses_tools=True,
+    data_source="procedural (seeded, infinite)",
+)

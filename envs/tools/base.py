@@ -20,12 +20,15 @@ API (stable; extend by adding, never renaming):
   a tool that raises, too many calls in one turn, too many turns. Each becomes an ``Error: ...``
   tool message and is counted in ``verdict.details["bad_calls"]``. Each call runs in a sqlite
   SAVEPOINT when the state has a ``db`` connection: a call that raises changes nothing.
+  Tools may be ``async def`` (awaited). A tool raises ``InfraError`` when *our* side failed
+  (a sandbox died): that propagates and the episode is masked, never blamed on the model.
 * Helpers for scoring: ``calls(ep)`` (every ``CallRecord``), ``ok_calls(ep)``, ``bad_calls(ep)``,
   ``agent_text(ep)`` (all text the agent sent), ``run_reference(task, state)``.
 """
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +37,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from nemogym.envs.tools.parsing import ParsedCall, extract_calls, native_call, strip_tool_calls
-from nemogym.envs.tools.schema import Tool, ToolArgumentError, ToolError, format_result, make_tool
+from nemogym.envs.tools.schema import (
+    InfraError,
+    Tool,
+    ToolArgumentError,
+    ToolError,
+    format_result,
+    make_tool,
+)
 from nemogym.envs.tools.users import ScriptedUser, UserSimulator
 from nemogym.verifiers import tools as tv
 
@@ -188,7 +198,7 @@ class ToolEnv(TaskEnv):
                                    f"Error: too many tool calls in one turn (max {self.max_calls_per_turn}); "
                                    "this call was not executed.")
             else:
-                rec = self.execute(episode, call)
+                rec = await self.aexecute(episode, call)
             out.append(tool_result(call.id, rec.result, call.name or None))
             if rec.ok and self.toolset[rec.name].terminal:
                 ended_by = rec.name
@@ -211,8 +221,8 @@ class ToolEnv(TaskEnv):
         return self.score(episode)
 
     # -- running calls ---------------------------------------------------------------------
-    def execute(self, episode: Episode, call: ParsedCall) -> CallRecord:
-        """Run one parsed call against the episode's state and record it (never raises)."""
+    def _resolve(self, episode: Episode, call: ParsedCall) -> Tool | CallRecord:
+        """The tool a call names, or the error record if it cannot be called at all."""
         if call.error is not None:
             return self._record(episode, call, False, "bad_json", f"Error: {call.error}")
         tool = self.toolset.get(call.name)
@@ -220,23 +230,48 @@ class ToolEnv(TaskEnv):
             names = ", ".join(self.toolset) or "none"
             return self._record(episode, call, False, "unknown_tool",
                                 f"Error: unknown tool {call.name!r}. Available tools: {names}.")
+        return tool
+
+    def execute(self, episode: Episode, call: ParsedCall) -> CallRecord:
+        """Run one parsed call to a sync tool and record it (never raises for the model's errors;
+        an ``InfraError`` or missing injected state propagates, so the episode is masked)."""
+        got = self._resolve(episode, call)
+        if isinstance(got, CallRecord):
+            return got
         state = episode.data["state"]
         try:
             with _savepoint(state):
-                result = tool.call(call.arguments, state)
-        except ToolArgumentError as e:
-            return self._record(episode, call, False, "invalid_args",
-                                f"Error: invalid arguments for {call.name}: {e}")
-        except ToolError as e:
-            return self._record(episode, call, False, "tool_raised", f"Error: {e}")
-        except KeyError as e:
-            if "injected state" in str(e):  # the env forgot to provide state: an env bug, masked
-                raise
-            return self._record(episode, call, False, "tool_raised", f"Error: {call.name} failed: KeyError: {e}")
-        except Exception as e:  # noqa: BLE001 - a tool crash is the model's call going wrong
-            return self._record(episode, call, False, "tool_raised",
-                                f"Error: {call.name} failed: {type(e).__name__}: {e}")
+                result = got.call(call.arguments, state)
+                if inspect.isawaitable(result):
+                    result.close()  # type: ignore[union-attr]
+                    raise InfraError(f"tool {got.name} is async: run it with aexecute")
+        except Exception as e:  # noqa: BLE001 - sorted into the model's errors and ours below
+            return self._failed(episode, call, e)
         return self._record(episode, call, True, None, format_result(result))
+
+    async def aexecute(self, episode: Episode, call: ParsedCall) -> CallRecord:
+        """``execute`` for sync and ``async def`` tools alike (what ``arespond`` uses)."""
+        got = self._resolve(episode, call)
+        if isinstance(got, CallRecord):
+            return got
+        state = episode.data["state"]
+        try:
+            with _savepoint(state):
+                result = got.call(call.arguments, state)
+                if inspect.isawaitable(result):
+                    result = await result
+        except Exception as e:  # noqa: BLE001 - sorted into the model's errors and ours below
+            return self._failed(episode, call, e)
+        return self._record(episode, call, True, None, format_result(result))
+
+    def _failed(self, episode: Episode, call: ParsedCall, e: Exception) -> CallRecord:
+        if isinstance(e, InfraError) or (isinstance(e, KeyError) and "injected state" in str(e)):
+            raise e  # our failure, not the model's: the episode is masked
+        if isinstance(e, ToolArgumentError):
+            return self._record(episode, call, False, "invalid_args", f"Error: invalid arguments for {call.name}: {e}")
+        if isinstance(e, ToolError):
+            return self._record(episode, call, False, "tool_raised", f"Error: {e}")
+        return self._record(episode, call, False, "tool_raised", f"Error: {call.name} failed: {type(e).__name__}: {e}")
 
     def run_reference(self, task: Task, state: dict[str, Any]) -> list[str]:
         """Run the task's reference calls directly on ``state`` (for the expected final state).

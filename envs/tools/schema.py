@@ -45,6 +45,10 @@ class ToolError(Exception):
     """Raised by a tool to tell the model its call failed or was refused (message shown as-is)."""
 
 
+class InfraError(RuntimeError):
+    """Raised by a tool when the infrastructure behind it failed: the episode is masked."""
+
+
 class ToolArgumentError(ValueError):
     """The model's arguments do not fit the tool's signature; ``str(e)`` is model-readable."""
 
