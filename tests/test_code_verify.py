@@ -81,6 +81,16 @@ def test_function_timeout_is_zero_with_the_reason(sandbox):
     assert v.details["timed_out"] is True and time.monotonic() - start < 8
 
 
+def test_a_test_that_swallows_everything_cannot_hide_a_dead_or_hung_program(sandbox):
+    lenient = FunctionTests(test="def check(candidate):\n    try:\n        candidate(1)\n    except:\n        pass\n",
+                            entry_point="f", timeout_s=1)
+    assert verify("def f(x):\n    return x", lenient, sandbox=sandbox, extract=False).reward == 1.0
+    v = verify("import os\ndef f(x):\n    os._exit(0)", lenient, sandbox=sandbox, extract=False)
+    assert v.reward == 0.0 and "exited during a call" in v.reason
+    v = verify("def f(x):\n    while True:\n        pass", lenient, sandbox=sandbox, extract=False)
+    assert v.reward == 0.0 and "time limit exceeded" in v.reason
+
+
 @pytest.mark.parametrize("program, reason", [
     ("def add(a, b) return a", "SyntaxError"),
     ("def plus(a, b):\n    return a + b", "defines no 'add'"),

@@ -147,12 +147,21 @@ class Worker:
         self.calls = 0
         self.last_call = None
         self.reaped = False
+        self.broken = None
 
     def _left(self):
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise CandidateTimeout()
         return left
+
+    def call(self, *args, **kwargs):
+        """What ``check`` sees as ``candidate``; a failure sticks even if the test swallows it."""
+        try:
+            return self._call(*args, **kwargs)
+        except (CandidateTimeout, CandidateDied, TestArgumentError) as e:
+            self.broken = self.broken or e
+            raise
 
     def send(self, obj):
         data = json.dumps(obj).encode()
@@ -190,7 +199,9 @@ class Worker:
             raise CandidateDied("sent a malformed message")
         return msg
 
-    def call(self, *args, **kwargs):
+    def _call(self, *args, **kwargs):
+        if self.broken is not None:
+            raise self.broken
         self.calls += 1
         payload = {"args": encode(list(args)), "kwargs": encode(dict(kwargs))}
         self.last_call = {"args": short(args), "kwargs": short(kwargs) if kwargs else None}
@@ -296,6 +307,8 @@ def run(job, started):
             return result
         try:
             check(worker.call)
+            if worker.broken is not None:  # the test caught our failure; it still counts
+                raise worker.broken
         except TestArgumentError as e:
             return {"status": "test_error", "message": str(e)}
         except CandidateTimeout:
