@@ -277,3 +277,26 @@ def test_async_tools_are_awaited_and_infra_errors_mask():
     assert not term and obs["messages"][-1]["content"] == "1"
     _, _, term, _, info = env.step(msg(call("backend_down", {})))
     assert term and info["verdict"].masked and "service unavailable" in info["verdict"].failure
+
+
+def test_llm_user_over_a_real_openai_http_server():
+    """The simulated user through the OpenAI-compatible HTTP policy (a stub server on 127.0.0.1)."""
+    from nemogym.policies.openai_http import OpenAIHTTPPolicy
+    from nemogym.serve.openai_stub import start_stub_server
+
+    url, stop = start_stub_server("echo", reply=f"It should say: buy milk. {STOP}")
+    url_bad, stop_bad = start_stub_server("fail500")
+    try:
+        env = NotesEnv(Tasks(), user=LLMUser(OpenAIHTTPPolicy(url, "user-model", backoff_s=0.01)))
+        env.reset(options={"task_index": 0})
+        env.step(msg(call("add_note", {"text": "buy milk"})))
+        _, r, term, _, info = env.step("Saved: buy milk. Anything else?")
+        assert term and r == 1.0 and info["verdict"].details["finished_by"] == "user"
+        assert env.episode.messages[-1] == {"role": "user", "content": "It should say: buy milk."}
+        bad = NotesEnv(Tasks(), user=LLMUser(OpenAIHTTPPolicy(url_bad, "m", max_retries=1, backoff_s=0.01)))
+        bad.reset(options={"task_index": 0})
+        _, _, term, _, info = bad.step("What should it say?")
+        assert term and info["verdict"].masked  # the user model failing is not the agent's fault
+    finally:
+        stop()
+        stop_bad()
