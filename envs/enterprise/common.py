@@ -105,9 +105,11 @@ def install_change_log(db: sqlite3.Connection) -> None:
 def changed_keys(db: sqlite3.Connection) -> dict[str, set[str]] | None:
     """{table: keys changed since ``install_change_log``} (every tracked table listed, possibly
     with no keys), or None if ``db`` has no change log."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (CHANGE_LOG,)).fetchone():
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+                                      "AND (name = ? OR name LIKE '\\_ng\\_%\\_i' ESCAPE '\\')", (CHANGE_LOG,))]
+    if CHANGE_LOG not in names:
         return None
-    out: dict[str, set[str]] = {t: set() for t in _user_tables(db) if tv.primary_key(db, t)}
+    out: dict[str, set[str]] = {n[4:-2]: set() for n in names if n != CHANGE_LOG}
     for tbl, k in db.execute(f"SELECT tbl, k FROM {CHANGE_LOG}"):
         out.setdefault(tbl, set()).add(k)
     return out
