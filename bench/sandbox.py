@@ -74,8 +74,8 @@ def plain_subprocess(python: str, flags: tuple[str, ...]) -> Callable[[str], boo
     return run
 
 
-def measure(run: Callable[[str], bool], code: str, jobs: int, conc: int) -> dict:
-    """Run ``jobs`` executions with ``conc`` threads; jobs/s and latency percentiles."""
+def measure(run: Callable[[str], bool], code: str, jobs: int, conc: int) -> tuple:
+    """Run ``jobs`` executions with ``conc`` threads: (wall seconds, latencies, ok flags)."""
     lat: list[float] = []
 
     def one(_: int) -> bool:
@@ -87,14 +87,14 @@ def measure(run: Callable[[str], bool], code: str, jobs: int, conc: int) -> dict
     t0 = time.perf_counter()
     with ThreadPoolExecutor(conc) as ex:
         oks = list(ex.map(one, range(jobs)))
-    return _summary(time.perf_counter() - t0, lat, oks)
+    return time.perf_counter() - t0, lat, oks
 
 
-def measure_async(pool: WarmPool, code: str, jobs: int, conc: int) -> dict:
+def measure_async(pool: WarmPool, code: str, jobs: int, conc: int) -> tuple:
     """The pool driven from one event loop: ``conc`` callers at a time via asyncio."""
     lat: list[float] = []
 
-    async def main() -> list[bool]:
+    async def drive() -> list[bool]:
         sem = asyncio.Semaphore(conc)
 
         async def one() -> bool:
@@ -107,8 +107,21 @@ def measure_async(pool: WarmPool, code: str, jobs: int, conc: int) -> dict:
         return await asyncio.gather(*(one() for _ in range(jobs)))
 
     t0 = time.perf_counter()
-    oks = asyncio.run(main())
-    return _summary(time.perf_counter() - t0, lat, oks)
+    oks = asyncio.run(drive())
+    return time.perf_counter() - t0, lat, oks
+
+
+def interleaved(modes: dict[str, Callable], code: str, jobs: int, conc: int,
+                rounds: int) -> dict[str, dict]:
+    """Measure every mode in ``rounds`` alternating slices, so a noisy neighbour hits all alike."""
+    acc: dict[str, list] = {m: [0.0, [], []] for m in modes}
+    for _ in range(rounds):
+        for name, fn in modes.items():
+            wall, lat, oks = fn(code, max(1, jobs // rounds), conc)
+            acc[name][0] += wall
+            acc[name][1] += lat
+            acc[name][2] += oks
+    return {name: _summary(*a) for name, a in acc.items()}
 
 
 def _summary(wall: float, lat: list[float], oks: list[bool]) -> dict:
@@ -121,6 +134,8 @@ def _summary(wall: float, lat: list[float], oks: list[bool]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=100, help="executions per cell (default 100)")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="alternating slices per cell, to spread load noise over all modes")
     ap.add_argument("--concurrency", type=int, nargs="*", default=None,
                     help="levels to measure (default: 1 and 2x cores)")
     args = ap.parse_args()
@@ -138,14 +153,14 @@ def main() -> None:
     print(f"sandbox: {bw.stdout.strip()}, pids cgroup: {_cgroup.cgroup_base() or 'none'}, "
           f"pool size {pool.size}, {args.jobs} jobs per cell")
     modes: dict[str, Callable] = {
-        "subprocess": lambda code, conc: measure(plain_subprocess(python, flags), code, args.jobs, conc),
-        "subprocess -I -S": lambda code, conc: measure(plain_subprocess(python, ("-I", "-S")), code,
-                                                       args.jobs, conc),
-        "local-cold": lambda code, conc: measure(
-            lambda c: local.run_python(c, limits=LIMITS).ok, code, args.jobs, conc),
-        "warm-pool": lambda code, conc: measure(
-            lambda c: pool.run_python(c, limits=LIMITS).ok, code, args.jobs, conc),
-        "warm-pool-async": lambda code, conc: measure_async(pool, code, args.jobs, conc),
+        "subprocess": lambda code, n, conc: measure(plain_subprocess(python, flags), code, n, conc),
+        "subprocess -I -S": lambda code, n, conc: measure(plain_subprocess(python, ("-I", "-S")),
+                                                          code, n, conc),
+        "local-cold": lambda code, n, conc: measure(
+            lambda c: local.run_python(c, limits=LIMITS).ok, code, n, conc),
+        "warm-pool": lambda code, n, conc: measure(
+            lambda c: pool.run_python(c, limits=LIMITS).ok, code, n, conc),
+        "warm-pool-async": lambda code, n, conc: measure_async(pool, code, n, conc),
     }
     header = f"{'workload':<20}{'conc':>5}  {'mode':<18}{'exec/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'vs base':>9}"
     print("\n" + header + "\n" + "-" * len(header))
@@ -153,8 +168,7 @@ def main() -> None:
     for wname, code in (("trivial", TRIVIAL), ("function+unittest", FUNCTION_WITH_TESTS)):
         for conc in levels:
             base = None
-            for mname, fn in modes.items():
-                m = fn(code, conc)
+            for mname, m in interleaved(modes, code, args.jobs, conc, args.rounds).items():
                 failures += m["failed"]
                 base = base or m["rate"]
                 print(f"{wname:<20}{conc:>5}  {mname:<18}{m['rate']:>9.1f}{m['p50']:>9.1f}"
