@@ -130,6 +130,12 @@ RESPONSES: list[tuple[str, str, str, bool]] = [
     ("extraction", "\\boxed{}", "10", False),
     ("extraction", "The final answer is $\\boxed{-\\frac{7}{2}}$", "-3.5", True),
     ("extraction", "\\boxed{\\boxed{5}}", "5", True),
+    ("extraction", "**Final Answer**: 42", "42", True),
+    ("extraction", "**Final Answer:** $\\frac{2}{3}$", "2/3", True),
+    ("extraction", "The answer is 3.5.", "7/2", True),
+    ("extraction", "Total cost:\n#### $72", "72", True),
+    ("extraction", "so the answer is **18**.", "18", True),
+    ("extraction", "so the answer is **18**.", "19", False),
     # hedging: several different final answers for one quantity are never rewarded
     ("hedging", "The answer is \\boxed{1}. Actually it might be \\boxed{2}.", "2", False),
     ("hedging", "\\boxed{1} \\boxed{2} \\boxed{3} \\boxed{4}", "3", False),

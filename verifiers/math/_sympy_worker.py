@@ -41,8 +41,8 @@ def _setup():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def main() -> None:
-    _setup()
+def build_checker():
+    """Import sympy and return ``check(job) -> dict`` (no time bound of its own)."""
     import sympy
     from sympy.parsing.sympy_parser import (
         convert_xor,
@@ -82,6 +82,8 @@ def main() -> None:
         return None
 
     def equal(job: dict) -> dict:
+        if job.get("mode") == "ping":  # measures the round trip alone
+            return {"ok": True, "why": "pong"}
         if job.get("mode") == "_hang_in_c":  # tests only: a hang no signal can interrupt
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             import time
@@ -114,6 +116,34 @@ def main() -> None:
         eq = a.equals(b)
         return {"ok": eq, "why": "equals" if eq is not None else "undecided"}
 
+    return equal
+
+
+def run_job(check, job: dict) -> dict:
+    """``check(job)`` under ``setitimer`` (main thread only); every failure is an answer."""
+    timeout = float(job.get("timeout", 2.0))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
+        try:
+            result = check(job)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except JobTimeout:
+        result = {"ok": None, "why": "timeout"}
+    except TooLarge as e:
+        result = {"ok": None, "why": f"too large: {e}"}
+    except MemoryError:
+        result = {"ok": None, "why": "out of memory"}
+    except BaseException as e:  # noqa: BLE001 - any sympy failure is an answer, not a crash
+        result = {"ok": None, "why": f"sympy failed: {type(e).__name__}: {str(e)[:200]}"}
+    if result.get("ok") is not None:
+        result["ok"] = bool(result["ok"])
+    return result
+
+
+def main() -> None:
+    _setup()
+    check = build_checker()
     out = sys.stdout
     out.write('{"ready": true}\n')
     out.flush()
@@ -124,23 +154,7 @@ def main() -> None:
             out.write('{"ok": null, "why": "bad job"}\n')
             out.flush()
             continue
-        timeout = float(job.get("timeout", 2.0))
-        try:
-            signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
-            try:
-                result = equal(job)
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except JobTimeout:
-            result = {"ok": None, "why": "timeout"}
-        except TooLarge as e:
-            result = {"ok": None, "why": f"too large: {e}"}
-        except MemoryError:
-            result = {"ok": None, "why": "out of memory"}
-        except BaseException as e:  # noqa: BLE001 - any sympy failure is an answer, not a crash
-            result = {"ok": None, "why": f"sympy failed: {type(e).__name__}: {str(e)[:200]}"}
-        if result.get("ok") is not None:
-            result["ok"] = bool(result["ok"])
+        result = run_job(check, job)
         out.write(json.dumps(result) + "\n")
         out.flush()
 

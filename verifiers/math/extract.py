@@ -74,7 +74,7 @@ def find_boxed(text: str) -> list[str]:
 
 
 def _trim(s: str) -> str:
-    s = s.strip()
+    s = s.strip().lstrip("*:= ").strip()
     if s.startswith("$"):
         inner = s.lstrip("$")
         close = inner.find("$")
