@@ -145,7 +145,8 @@ class WarmPool(Sandbox):
         self.isolation: Isolation = "bubblewrap"
 
     def _reset_runtime(self) -> None:
-        self._lock = threading.Lock()
+        if not hasattr(self, "_lock"):
+            self._lock = threading.Lock()
         self._owner_pid: int | None = None
         self._idle: queue.Queue = queue.Queue()
         self._spawn_q: queue.Queue = queue.Queue()
@@ -162,6 +163,7 @@ class WarmPool(Sandbox):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._lock = threading.Lock()
         self._reset_runtime()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -170,8 +172,8 @@ class WarmPool(Sandbox):
         with self._lock:
             if self._owner_pid == os.getpid() and not self._closed:
                 return self
-            if self._owner_pid is not None:  # inherited through fork: the workers are not ours
-                self._reset_runtime()
+            # first start, after close(), or inherited through fork (those workers are not ours)
+            self._reset_runtime()
             self._owner_pid = os.getpid()
             self._features = _bwrap.probe(self.bwrap)
             if self._features is None:
@@ -179,7 +181,7 @@ class WarmPool(Sandbox):
             self._python = _bwrap.resolve_python(self.python)
             self._ro = _bwrap.plan_ro_binds(_bwrap.python_prefixes(self._python) + self.extra_ro_paths)
             self._spawner = threading.Thread(target=self._spawn_loop, name="nemogym-sandbox-spawner",
-                                             daemon=True)
+                                             args=(self._spawn_q, self._idle), daemon=True)
             self._spawner.start()
             self._executor = ThreadPoolExecutor(max_workers=self.size,
                                                 thread_name_prefix="nemogym-sandbox")
@@ -213,10 +215,11 @@ class WarmPool(Sandbox):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _spawn_loop(self) -> None:
+    def _spawn_loop(self, spawn_q: queue.Queue, idle: queue.Queue) -> None:
+        """The long-lived thread that starts every worker (see ``--die-with-parent``)."""
         while True:
-            item = self._spawn_q.get()
-            if item is None or self._closed:
+            item = spawn_q.get()
+            if item is None or self._closed or idle is not self._idle:
                 return
             try:
                 w = self._spawn()
@@ -226,10 +229,10 @@ class WarmPool(Sandbox):
                         return
                     self._workers.add(w)
                     self._stats["started"] += 1
-                self._idle.put(w)
+                idle.put(w)
             except Exception as e:  # noqa: BLE001 - reported to the caller that takes the slot
                 log.error("could not start a sandbox worker: %s", e)
-                self._idle.put(_SpawnFailed(str(e)))
+                idle.put(_SpawnFailed(str(e)))
 
     def _spawn(self) -> _Worker:
         cgroup = make_cgroup(self.limits.max_processes + 4)

@@ -239,6 +239,9 @@ def test_pool_recycles_workers():
         assert p.stats()["recycled"] == 2
         assert p.run_python("print('fresh')").stdout == "fresh\n"
         assert p.stats()["started"] == 3
+        p.close()  # a closed pool starts again on the next job, with fresh workers
+        assert p.run_python("print('again')").stdout == "again\n"
+        assert p.stats() == {"started": 1, "recycled": 0, "jobs": 1, "alive": 1}
 
 
 def test_pool_survives_short_lived_event_loops_and_threads():
