@@ -120,6 +120,9 @@ def _user_tables(db: sqlite3.Connection) -> list[str]:
                                      "'sqlite_%' AND name != ? ORDER BY name", (CHANGE_LOG,))]
 
 
+_EXPECTED_LOCK = threading.Lock()
+
+
 class WorldCache:
     """Seeded databases built once per seed and copied per episode; thread-safe."""
 
@@ -221,6 +224,9 @@ class EnterpriseEnv(ToolEnv):
     default_max_turns = 40
     n_worlds: ClassVar[int] = 8
     _worlds: ClassVar[WorldCache | None] = None
+    _expected: ClassVar[OrderedDict[str, sqlite3.Connection] | None] = None
+    #: How many expected final databases (one per task) are kept, per env class.
+    expected_cache_size: ClassVar[int] = 128
 
     @staticmethod
     def build_world(seed: int) -> sqlite3.Connection:
@@ -234,7 +240,6 @@ class EnterpriseEnv(ToolEnv):
                               name=type(self).__name__.lower())
         super().__init__(tasks, user=user, system_prompt=kwargs.pop("system_prompt", self.policy_text),
                          max_turns=max_turns, **kwargs)
-        self._expected: OrderedDict[str, sqlite3.Connection] = OrderedDict()
 
     @classmethod
     def world_cache(cls) -> WorldCache:
@@ -253,15 +258,27 @@ class EnterpriseEnv(ToolEnv):
         return self.state_for(episode.task, self.world_cache().fresh(episode.task.metadata["world_seed"]))
 
     def expected_db(self, task: Task) -> sqlite3.Connection:
-        """The database after running ``task``'s reference calls on a fresh world (cached)."""
+        """The database after running ``task``'s reference calls on a fresh world.
+
+        Cached per env class (shared by its instances, at most ``expected_cache_size``); treat
+        it as read-only. An evicted db is not closed, only dropped, so a reader still holding
+        it is never cut off.
+        """
+        cls = type(self)
+        if cls.__dict__.get("_expected") is None:
+            cls._expected = OrderedDict()
         key = f"{task.id}/{task.metadata['world_seed']}"
-        db = self._expected.get(key)
-        if db is None:
-            db = self.world_cache().fresh(task.metadata["world_seed"])
-            self.run_reference(task, self.state_for(task, db))
-            self._expected[key] = db
-            while len(self._expected) > 256:
-                self._expected.popitem(last=False)[1].close()
+        with _EXPECTED_LOCK:
+            db = cls._expected.get(key)
+            if db is not None:
+                cls._expected.move_to_end(key)
+                return db
+        db = self.world_cache().fresh(task.metadata["world_seed"])
+        self.run_reference(task, self.state_for(task, db))
+        with _EXPECTED_LOCK:
+            cls._expected[key] = db
+            while len(cls._expected) > self.expected_cache_size:
+                cls._expected.popitem(last=False)
         return db
 
     # -- scoring ---------------------------------------------------------------------------
