@@ -144,7 +144,7 @@ class WorldCache:
                     install_change_log(db)
                 self._cache[seed] = db
                 while len(self._cache) > self.maxsize:
-                    self._cache.popitem(last=False)[1].close()
+                    self._cache.popitem(last=False)  # dropped, not closed: a reader may hold it
             else:
                 self._cache.move_to_end(seed)
             return db
