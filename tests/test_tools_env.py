@@ -196,7 +196,9 @@ def test_scripted_user_reveals_only_what_is_asked():
     t = user.reply(task, "Could you repeat the email?", state)  # max_replies reached
     assert t.done and t.content == "Bye!"
     state = {}
-    assert user.reply(task, "What's your favourite colour?", state).done  # a question it cannot answer
+    t = user.reply(task, "What's your favourite colour?", state)  # a question it cannot answer
+    assert not t.done and t.content.startswith("I'm not sure")
+    assert user.reply(task, "Is there anything else I can do?", state).done  # a closing question
     assert user.reply(task, "Your email is noted.", {"revealed": {"email"}}).done  # a statement
     assert not user.reply(task, "Please tell me the order.", state).done  # a new fact, even without "?"
     assert asyncio.run(user.areply(task, [{"role": "assistant", "content": "email?"}], {})).content.startswith("My")

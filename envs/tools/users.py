@@ -10,6 +10,7 @@ Task metadata they read (all optional):
     "keywords": ["ticket", "number"], "say": "It's INC0001042."}, ...]``
     ``scenario``: what the user wants, in the user's words (the LLM user's instructions).
     ``user_closing``: what the scripted user says when it ends the conversation.
+    ``user_unknown``: what it says to a question about something it does not hold.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ class ScriptedUser:
 
     Rules, on each agent text reply: facts whose keywords (case-insensitive, whole words)
     appear are "asked". If an asked fact is new, or the reply is a question that asks a known
-    fact again, the user states those facts. Otherwise (a statement, or a question about
-    something the user does not hold) the user says its closing line and ends the episode.
-    The user also ends after ``max_replies`` answers.
+    fact again, the user states those facts. A question about something the user does not
+    hold gets ``metadata["user_unknown"]`` ("I'm not sure, ...") and the conversation goes
+    on, unless it is a closing question ("anything else?"). A statement ends the episode with
+    ``metadata["user_closing"]``, and so does reaching ``max_replies`` answers.
     """
 
     def __init__(self, max_replies: int = 10):
@@ -72,12 +74,21 @@ class ScriptedUser:
         asked = [f for f in facts_of(task) if _mentions(agent_text, f.get("keywords") or [f["key"]])]
         new = [f for f in asked if f["key"] not in revealed]
         is_question = "?" in agent_text
-        if replies < self.max_replies and (new or (is_question and asked)):
+        closing = task.metadata.get("user_closing") or "Thanks, that's all I needed."
+        if replies >= self.max_replies:
+            return UserTurn(closing, done=True)
+        if new or (is_question and asked):
             state["replies"] = replies + 1
             revealed.update(f["key"] for f in asked)
             return UserTurn(" ".join(_say(f) for f in asked))
-        closing = task.metadata.get("user_closing") or "Thanks, that's all I needed."
+        if is_question and not _CLOSING.search(agent_text):
+            state["replies"] = replies + 1
+            return UserTurn(task.metadata.get("user_unknown") or "I'm not sure about that; I've told you what I know.")
         return UserTurn(closing, done=True)
+
+
+_CLOSING = re.compile(r"\b(anything|something) (else|more)\b|\bany (other|more|further)\b|\bfurther (help|questions?)\b",
+                      re.IGNORECASE)
 
 
 def _say(fact: dict[str, Any]) -> str:

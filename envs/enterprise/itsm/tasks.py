@@ -117,7 +117,8 @@ def raise_impact(rng: random.Random, db: sqlite3.Connection, seed: int) -> Task:
                                       "AND impact = 3 AND urgency IN (2, 3)")
     prio = priority_for(1, t["urgency"])
     facts = [{"key": "people affected", "value": 1, "keywords": IMPACT_KEYS,
-              "say": IMPACT_SAY[1].format(dept=u["department"])}]
+              "say": IMPACT_SAY[1].format(dept=u["department"])},
+             {"key": "can work", "value": t["urgency"], "keywords": URGENCY_KEYS, "say": URGENCY_SAY[t["urgency"]]}]
     steps = [ASK_EMAIL[:-1] + ", and how many people are affected now?", call("find_user", email=u["email"]),
              call("get_ticket", ticket_id=t["ticket_id"]), call("update_ticket", ticket_id=t["ticket_id"], impact=1),
              f"I raised the impact of {t['ticket_id']}; its priority is now P{prio}."]
