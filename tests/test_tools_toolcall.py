@@ -103,3 +103,23 @@ def test_broken_rows_are_skipped_with_a_reason():
 def test_example_file_is_valid_jsonl():
     lines = EXAMPLE_DATA.read_text().splitlines()
     assert len(lines) >= 20 and all(json.loads(line)["answers"] is not None for line in lines)
+
+
+def test_bfcl_rows_with_possible_answers_and_optional_arguments():
+    row = {"id": "bfcl_simple_0",
+           "question": [[{"role": "user", "content": "Area of a triangle with base 10 and height 5?"}]],
+           "function": [{"name": "triangle_area", "description": "Area.", "parameters": {
+               "type": "dict", "properties": {"base": {"type": "integer"}, "height": {"type": "integer"},
+                                              "unit": {"type": "string"}}, "required": ["base", "height"]}}],
+           "ground_truth": [{"triangle_area": {"base": [10], "height": [5], "unit": ["units", "", "cm"]}}]}
+    env = ToolCallEnv([row])
+    obs, _ = env.reset(options={"task_index": 0})
+    assert obs["messages"][-1]["content"] == "Area of a triangle with base 10 and height 5?"
+    assert obs["tools"][0]["function"]["parameters"]["type"] == "object"
+    msg = lambda **a: {"role": "assistant", "tool_calls": [  # noqa: E731
+        {"id": "c", "type": "function", "function": {"name": "triangle_area", "arguments": json.dumps(a)}}]}
+    assert _step(env, 0, msg(base=10, height=5))[0] == 1.0          # optional unit left out
+    assert _step(env, 0, msg(base=10, height=5, unit="cm"))[0] == 1.0
+    assert _step(env, 0, msg(base=10, height=5, unit="m"))[0] == 0.0
+    assert _step(env, 0, msg(base=10))[0] == 0.0
+    assert _step(env, 0, env.reference_action())[0] == 1.0          # canonical: first option, "units"

@@ -120,3 +120,12 @@ def test_compare_db_only_keys_reads_just_those_rows():
     v = tv.compare_db(a, e, tables=["t"], only_keys={"t": ["[1]", "[2]"]})
     assert v.reward == 0.0 and v.details["diff"][0]["key"] == [2]
     assert tv.compare_db(a, e, tables=["t"], only_keys={"other": []}).reward == 0.0  # t compared in full
+
+
+def test_missing_ok_option_and_canonical():
+    exp = [c("f", a=1, b={"$any": ["x", tv.MISSING_OK]}, d={"$any": [tv.MISSING_OK]})]
+    assert tv.match_calls([c("f", a=1)], exp).reward == 1.0
+    assert tv.match_calls([c("f", a=1, b="x")], exp).reward == 1.0
+    assert tv.match_calls([c("f", a=1, b="y")], exp).reward == 0.0
+    assert tv.match_calls([c("f", a=1, d=0)], exp).reward == 0.0
+    assert tv.canonical(exp[0]["arguments"]) == {"a": 1, "b": "x"}

@@ -8,7 +8,8 @@
 * ``combine(parts, mode=, weights=, metrics=)``: one Verdict whose ``components`` name each part.
 
 Calls are ``{"name": str, "arguments": dict}``. An expected argument value may be
-``{"$any": [v1, v2, ...]}`` (any one matches). This module never imports ``nemogym.envs``.
+``{"$any": [v1, v2, ...]}`` (any one matches; the option ``MISSING_OK`` lets the argument be
+left out). This module never imports ``nemogym.envs``.
 """
 
 from __future__ import annotations
@@ -89,20 +90,29 @@ def _norm(s: str) -> str:
     return " ".join(s.casefold().split())
 
 
+#: An option of ``{"$any": [...]}`` meaning "the argument may be left out".
+MISSING_OK: dict[str, bool] = {"$missing": True}
+
+
 def _arg_ok(actual: Any, expected: Any, cmp: Comparator) -> bool:
     if isinstance(expected, dict) and set(expected) == {"$any"}:
         return any(_arg_ok(actual, option, cmp) for option in expected["$any"])
+    if expected == MISSING_OK:
+        return actual is _MISSING
     if actual is _MISSING:
         return cmp is ignore
     return cmp(actual, expected)
 
 
 def canonical(value: Any) -> Any:
-    """An expected value with every ``{"$any": [...]}`` replaced by its first option."""
+    """An expected value with every ``{"$any": [...]}`` replaced by its first option that is
+    not ``MISSING_OK`` (an argument whose only option is ``MISSING_OK`` is left out)."""
     if isinstance(value, dict):
         if set(value) == {"$any"}:
-            return canonical(value["$any"][0])
-        return {k: canonical(v) for k, v in value.items()}
+            options = [o for o in value["$any"] if o != MISSING_OK]
+            return canonical(options[0]) if options else _MISSING
+        out = {k: canonical(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not _MISSING}
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return value

@@ -2,7 +2,8 @@
 
 Each row: ``query`` (the user's request), ``tools`` (OpenAI function schemas; xLAM's
 ``{"name", "description", "parameters": {arg: {"type", ...}}}`` and JSON-string columns are
-accepted too) and ``answers`` (the expected calls ``[{"name", "arguments"}]``; empty means no
+accepted too; BFCL rows with ``question``, ``function`` and ``ground_truth`` are converted)
+and ``answers`` (the expected calls ``[{"name", "arguments"}]``; empty means no
 tool fits and the model must answer without calling one). Optional: ``ordered`` (bool),
 ``comparators`` (``{arg: "equal"|"casefold"|"numeric"|"contains"|"unordered"|"ignore"}``), and
 expected argument values ``{"$any": [...]}``.
@@ -44,7 +45,9 @@ def normalize_tool(spec: Any) -> ToolSchema:
     fn = spec["function"] if spec.get("type") == "function" and "function" in spec else spec
     if not isinstance(fn.get("name"), str):
         raise ValueError("a tool needs a name")
-    params = fn.get("parameters") or {}
+    params = dict(fn.get("parameters") or {})
+    if params.get("type") == "dict":  # BFCL writes "dict" for "object"
+        params["type"] = "object"
     if params.get("type") != "object":  # xLAM: {arg: {"type": ..., "description": ..., "default": ...}}
         props = {k: {kk: vv for kk, vv in v.items() if kk != "default"} for k, v in params.items()}
         required = [k for k, v in params.items() if "default" not in v and "optional" not in str(v.get("type"))]
@@ -53,10 +56,38 @@ def normalize_tool(spec: Any) -> ToolSchema:
                                              "parameters": params}}
 
 
+def _bfcl_answers(ground_truth: list[dict[str, dict[str, list[Any]]]]) -> list[dict[str, Any]]:
+    """BFCL ``ground_truth`` (``[{fn: {arg: [acceptable values, "" = may be omitted]}}]``) as answers."""
+    out = []
+    for item in ground_truth:
+        for name, args in item.items():
+            conv = {}
+            for arg, values in args.items():
+                values = values if isinstance(values, list) else [values]
+                options = [v for v in values if v != ""]
+                if "" in values:
+                    options.append(tv.MISSING_OK)
+                conv[arg] = options[0] if len(options) == 1 else {"$any": options}
+            out.append({"name": name, "arguments": conv})
+    return out
+
+
+def _bfcl_query(question: Any) -> str:
+    """BFCL ``question`` (``[[{"role": "user", "content": ...}, ...]]`` or a string) as text."""
+    while isinstance(question, list) and question:
+        question = question[-1] if isinstance(question[-1], dict) else question[0]
+    return question.get("content", "") if isinstance(question, dict) else str(question)
+
+
 def _row(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
-    tools = json.loads(row["tools"]) if isinstance(row.get("tools"), str) else row.get("tools")
+    if "query" not in out and "question" in out:
+        out["query"] = _bfcl_query(out["question"])
+    raw_tools = row.get("tools", row.get("function"))
+    tools = json.loads(raw_tools) if isinstance(raw_tools, str) else raw_tools
     answers = json.loads(row["answers"]) if isinstance(row.get("answers"), str) else row.get("answers")
+    if answers is None and isinstance(row.get("ground_truth"), list):
+        answers = _bfcl_answers(row["ground_truth"])
     if not isinstance(tools, list) or not tools:
         raise ValueError("row has no tools")
     if not isinstance(answers, list) or not all(isinstance(a, dict) and "name" in a for a in answers):
