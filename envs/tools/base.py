@@ -104,6 +104,8 @@ class ToolEnv(TaskEnv):
     text_fallback: bool = True
     #: Default scoring: compare calls in order (True) or as a multiset (False).
     ordered_calls: bool = False
+    #: Default scoring: whether calls beyond the reference's (e.g. extra reads) are allowed.
+    allow_extra_calls: bool = False
 
     def __init__(self, tasks: TaskSource, *, tools: Sequence[Callable[..., Any] | Tool] | None = None,
                  user: UserSimulator | str | None = None, system_prompt: str | None = None,
@@ -143,7 +145,7 @@ class ToolEnv(TaskEnv):
         """Default scoring: the successful calls match the reference calls, plus required facts."""
         parts = {"calls": tv.match_calls([c.as_dict() for c in self.ok_calls(episode)],
                                          reference_calls(self.reference_steps(episode.task)),
-                                         ordered=self.ordered_calls)}
+                                         ordered=self.ordered_calls, allow_extra=self.allow_extra_calls)}
         facts = episode.task.metadata.get("required_facts")
         if facts:
             parts["facts"] = tv.required_facts(self.agent_text(episode), facts)
