@@ -219,3 +219,13 @@ def test_verify_timeout_scales_with_the_task():
     assert env.verify_timeout_s >= 3 * 100 * (2.0 + 5.0)
     env.verify_timeout_s = 7.5
     assert env.verify_timeout_s == 7.5
+
+
+def test_multi_turn_partial_credit_of_the_last_attempt_is_discounted(sandbox):
+    env = nemogym.make("nemogym/CodeMultiTurn-v0", data=[{**SUM_ROW, "partial_credit": True}],
+                       sandbox=sandbox, max_turns=2, turn_discount=0.8)
+    half = fenced("a, b = map(int, input().split())\nprint(3 if a == 1 else 0)")  # passes case 1 of 2
+    env.reset(options={"task_index": 0})
+    assert env.step(half)[1:3] == (0.0, False)
+    _, reward, terminated, _, info = env.step(half)
+    assert terminated and reward == pytest.approx(0.5 * 0.8) and info["verdict"].details["raw_reward"] == 0.5
