@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _bwrap, _limits, _seccomp
 from ._capture import Captured, run_captured
-from ._cgroup import make_cgroup
+from ._cgroup import cgroup_base, make_cgroup
 from ._scratch import check_files, make_scratch, remove_scratch
 from .base import ExecResult, Isolation, Limits, Sandbox, SandboxError
 
@@ -43,7 +43,7 @@ class LocalSandbox(Sandbox):
                  env: dict[str, str] | None = None, scratch_base: str | None = None,
                  tmp_mb: int = 256):
         self.limits = limits or Limits()
-        self.python = _bwrap.resolve_python(python)
+        self.python_arg = python
         self.python_flags = tuple(python_flags)
         self.allow_unsandboxed = allow_unsandboxed
         self.bwrap = bwrap
@@ -54,13 +54,14 @@ class LocalSandbox(Sandbox):
         self._setup()
 
     def _setup(self) -> None:
+        self.python = _bwrap.resolve_python(self.python_arg)  # re-resolved on each machine
         self._features = _bwrap.probe(self.bwrap)
         self._prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
         if self._features is not None:
             self.isolation: Isolation = "bubblewrap"
             self._ro = _bwrap.plan_ro_binds(_bwrap.python_prefixes(self.python) + self.extra_ro_paths)
             self._python_inside = _bwrap.inside_path(self.python, self._ro)
-            log.info("LocalSandbox: isolation=bubblewrap (%s)", self._features.path)
+            log.info("LocalSandbox: isolation=bubblewrap %s", self.describe())
         elif self.allow_unsandboxed:
             self.isolation = "best-effort"
             log.warning("LocalSandbox: bubblewrap unavailable; isolation=best-effort "
@@ -71,13 +72,18 @@ class LocalSandbox(Sandbox):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for k in ("_features", "_prlimit", "_ro", "_python_inside", "isolation"):
+        for k in ("_features", "_prlimit", "_ro", "_python_inside", "isolation", "python"):
             state.pop(k, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._setup()
+
+    def describe(self) -> dict[str, Any]:
+        """The layers in force here (for logs and reports)."""
+        return describe_layers(self.isolation, self._features if self.isolation == "bubblewrap"
+                               else None, self.python, bool(self._prlimit))
 
     # -- the Sandbox interface -------------------------------------------------------------
     def run(self, argv: list[str], *, files: dict[str, str | bytes] | None = None,
@@ -186,6 +192,20 @@ class LocalSandbox(Sandbox):
                                 preexec_fn=preexec)
         except OSError as e:
             raise SandboxError(f"could not start the program: {e}") from e
+
+
+def describe_layers(isolation: Isolation, features: _bwrap.BwrapFeatures | None, python: str,
+                    prlimit: bool = True) -> dict[str, Any]:
+    """A dict of which isolation layers are in force (shared by LocalSandbox and WarmPool)."""
+    root = os.geteuid() == 0
+    return {"isolation": isolation, "bwrap": features.path if features else None,
+            "namespaces": "user,pid,net,ipc,uts,cgroup" if features else
+            ("net" if root else "none"),
+            "seccomp": bool(features and features.seccomp),
+            "nested_userns_disabled": bool(features and features.disable_userns),
+            "tmpfs_size_caps": bool(features and features.tmpfs_size),
+            "pids_cgroup": cgroup_base(), "rlimits_via": "prlimit" if prlimit else "preexec",
+            "nproc_rlimit": not root, "python": python}
 
 
 def to_result(cap: Captured, isolation: Isolation, *, bwrap_codes: bool) -> ExecResult:

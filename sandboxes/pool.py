@@ -34,7 +34,7 @@ from . import _bwrap, _limits, _seccomp
 from ._cgroup import PidsCgroup, make_cgroup
 from ._scratch import check_files
 from .base import ExecResult, Isolation, Limits, Sandbox, SandboxError
-from .local import MAIN_FILE, missing_bwrap_message
+from .local import MAIN_FILE, describe_layers, missing_bwrap_message
 
 log = logging.getLogger("nemogym.sandboxes")
 
@@ -187,8 +187,15 @@ class WarmPool(Sandbox):
                                                 thread_name_prefix="nemogym-sandbox")
             for _ in range(self.size):
                 self._spawn_q.put(True)
-            log.info("WarmPool: %d workers, isolation=bubblewrap (%s)", self.size, self._features.path)
+            log.info("WarmPool: %d workers, isolation=bubblewrap %s", self.size, self.describe())
         return self
+
+    def describe(self) -> dict[str, Any]:
+        """The layers in force (for logs and reports); the pool adds its own settings."""
+        python = _bwrap.resolve_python(self.python)
+        return {**describe_layers("bubblewrap", _bwrap.probe(self.bwrap), python),
+                "pool_size": self.size, "max_jobs_per_worker": self.max_jobs_per_worker,
+                "ptrace_parent": "denied (seccomp; worker non-dumpable)"}
 
     def close(self) -> None:
         """Kill every worker and stop the threads; a later job starts the pool again."""

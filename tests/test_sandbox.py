@@ -190,6 +190,10 @@ def test_isolation_is_logged(caplog):
     with caplog.at_level(logging.INFO, logger="nemogym.sandboxes"):
         LocalSandbox()
     assert "isolation=bubblewrap" in caplog.text
+    d = LocalSandbox().describe()
+    assert d["isolation"] == "bubblewrap" and d["seccomp"] and "net" in d["namespaces"]
+    best = LocalSandbox(bwrap="/nonexistent/bwrap", allow_unsandboxed=True).describe()
+    assert best["isolation"] == "best-effort" and best["bwrap"] is None and not best["seccomp"]
 
 
 def test_default_sandbox_is_the_isolated_pool():
