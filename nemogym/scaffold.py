@@ -82,6 +82,7 @@ def new_env(name: str, kind: Kind, dest: Path) -> list[Path]:
     }
     if kind == "single-turn":
         files[root / "data" / "example.jsonl"] = "".join(json.dumps(r) + "\n" for r in tpl.DATA_ROWS)
+        files[root / "data" / "__init__.py"] = '"""Example rows (a package, so the data ships in wheels)."""\n'
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -38,7 +38,8 @@ def test_generated_packages_pass_their_own_tests(tmp_path):
     assert names == {
         "library_desk/__init__.py", "library_desk/env.py", "library_desk/README.md",
         "library_desk/tests/test_library_desk.py", "quiz_bowl/__init__.py", "quiz_bowl/env.py",
-        "quiz_bowl/README.md", "quiz_bowl/tests/test_quiz_bowl.py", "quiz_bowl/data/example.jsonl"}
+        "quiz_bowl/README.md", "quiz_bowl/tests/test_quiz_bowl.py", "quiz_bowl/data/example.jsonl",
+        "quiz_bowl/data/__init__.py"}
     assert "nemogym/LibraryDesk-v0" in (tmp_path / "library_desk" / "README.md").read_text()
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "library_desk/tests", "quiz_bowl/tests"], cwd=tmp_path,

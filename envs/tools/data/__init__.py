@@ -1,0 +1,1 @@
+"""Example data shipped with the tool envs (``toolcall_example.jsonl``)."""
