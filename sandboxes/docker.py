@@ -175,7 +175,10 @@ class DockerSandbox(Sandbox):
                 container.kill()
             out = container.logs(stdout=True, stderr=False)
             err = container.logs(stdout=False, stderr=True)
-            oom = bool(container.attrs.get("State", {}).get("OOMKilled")) if not timed_out else False
+            oom = False
+            if not timed_out:
+                container.reload()
+                oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
         except SandboxError:
             raise
         except Exception as e:  # noqa: BLE001

@@ -34,6 +34,22 @@ def test_container_options_enforce_limits():
     assert o["working_dir"] == "/work"
 
 
+def test_options_are_what_the_docker_sdk_sends_to_the_engine():
+    """The SDK's own translation (no engine needed) turns them into the expected HostConfig."""
+    from docker.models.containers import _create_container_args
+
+    lim = Limits(memory_mb=128, max_processes=10)
+    o = container_options(lim, image="img", command=["x"], user="65534:65534", cpus=2, tmpfs_mb=32)
+    args = _create_container_args({**o, "version": "1.45"})
+    hc = args["host_config"]
+    assert args["network_disabled"] is True and args["user"] == "65534:65534"
+    assert hc["NetworkMode"] == "none" and hc["ReadonlyRootfs"] is True
+    assert hc["Memory"] == hc["MemorySwap"] == 128 << 20
+    assert hc["PidsLimit"] == 10 and hc["NanoCpus"] == 2_000_000_000
+    assert hc["CapDrop"] == ["ALL"] and hc["SecurityOpt"] == ["no-new-privileges"]
+    assert set(hc["Tmpfs"]) == {"/work", "/tmp"}
+
+
 def test_files_tar_roundtrip():
     data = files_tar({"a/b.txt": b"hello", "c.bin": b"\x00\xff"})
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
