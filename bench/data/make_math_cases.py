@@ -100,6 +100,15 @@ GROUPS: list[tuple[str, str, list[str], list[str]]] = [
     # -- multiple choice ------------------------------------------------------------------------------
     ("choice", "B", ["B", "(B)", "B) 12", "\\text{(B)}", "B.", "\\textbf{B}", "option B"], ["A", "C", "(D) 12", "b"]),
     ("choice", "(D)", ["D", "(D)", "D: 7", "\\text{D}"], ["(B)", "A"]),
+    # -- more LaTeX forms: mixed numbers, repeating decimals, |x|, inverse trig, logs --------
+    ("latex", "3\\frac{1}{3}", ["\\frac{10}{3}", "3.3333333", "3 \\tfrac13"], ["1", "3.33", "\\frac{3}{3}"]),
+    ("latex", "\\frac{1}{6}", ["0.1\\overline{6}", "0.16666667"], ["0.16", "0.\\overline{6}"]),
+    ("latex", "3", ["\\lvert -3 \\rvert", "|-3|", "\\left| 3 \\right|"], ["|-4|", "-3"]),
+    ("latex", "\\frac{\\pi}{4}", ["\\tan^{-1}(1)", "\\arctan 1", "\\arcsin\\frac{\\sqrt2}{2}"], ["\\tan(1)", "\\frac{\\pi}{2}"]),
+    ("latex", "3", ["\\log_2 8", "\\log_{10} 1000", "\\log_{3}(27)"], ["\\log 8", "\\log_2 9"]),
+    ("sets", "\\frac{-1+\\sqrt{5}}{2}, \\frac{-1-\\sqrt{5}}{2}", ["\\frac{-1 \\pm \\sqrt{5}}{2}", "x = \\frac{-1 \\pm \\sqrt5}{2}"],
+     ["\\frac{1 \\pm \\sqrt{5}}{2}", "\\frac{-1+\\sqrt{5}}{2}"]),
+    ("assignment", "2x+1", ["f(x) = 2x+1", "y = 1 + 2x", "g(x)=2x+1"], ["f(x) = 2x-1", "f(x) = x + 1"]),
     # -- word answers --------------------------------------------------------------------------------
     ("text", "\\text{Monday}", ["Monday", "\\text{monday}", "\\textbf{Monday}"], ["Tuesday", "\\text{Sunday}"]),
     ("text", "\\text{yes}", ["Yes", "yes", "\\text{Yes}"], ["no", "\\text{No}"]),

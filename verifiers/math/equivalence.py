@@ -62,10 +62,10 @@ def equal(a: Value, g: Value, ctx: Context) -> bool:
     if isinstance(a, Text) or isinstance(g, Text):
         return isinstance(a, Text) and isinstance(g, Text) and _note(ctx, "text", a.text == g.text)
     a, g = _unwrap(a), _unwrap(g)
-    if isinstance(a, Relation) and not isinstance(g, Relation | Seq | Union):
-        a = _rhs(a)
-    if isinstance(g, Relation) and not isinstance(a, Relation | Seq | Union):
-        g = _rhs(g)
+    if isinstance(a, Relation) and not isinstance(g, Relation):
+        a = _unwrap(_rhs(a))
+    if isinstance(g, Relation) and not isinstance(a, Relation):
+        g = _unwrap(_rhs(g))
     if isinstance(a, Scalar) and isinstance(g, Scalar):
         return scalar_equal(a, g, ctx)
     if isinstance(a, Relation) and isinstance(g, Relation):

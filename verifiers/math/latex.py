@@ -42,6 +42,7 @@ SYMBOLS = {
 }
 FUNCS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh",
          "cosh", "tanh", "ln", "log", "exp", "lg", "det", "gcd", "max", "min"}
+_INVERTIBLE = {"sin", "cos", "tan"}
 BINOMS = {"binom", "dbinom", "tbinom", "choose"}
 MATRIX_ENVS = {"matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix"}
 
@@ -50,9 +51,14 @@ _DEGREE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\^\s*\{\s*°\s*\
 _ENV = re.compile(r"\\(begin|end)\s*\{([a-zA-Z*]+)\}")
 
 
+_MIXED = re.compile(r"(?<![\w.}^])(\d+)\s*\\[dt]?frac\s*(?:\{(\d+)\}|(\d))\s*(?:\{(\d+)\}|(\d))")
+
+
 def latex_to_plain(s: str) -> str:
     """Convert a LaTeX math string to plain math text (see the module docstring)."""
     s = _DEGREE.sub("°", s)
+    # a mixed number: 3\frac{1}{3} is 3 + 1/3 (a number right before an integer fraction)
+    s = _MIXED.sub(lambda m: f"({m.group(1)}+{m.group(2) or m.group(3)}/{m.group(4) or m.group(5)})", s)
     s = s.replace("{,}", "")
     return _Converter(s).run()
 
@@ -229,6 +235,8 @@ class _Converter:
             i += len(arg)
         else:
             arg, i, _ = self.read_arg(i, end, depth)
+        if power is not None and power.strip() in ("-1", "(-1)") and name in _INVERTIBLE:
+            name, power = "arc" + name, None  # \\tan^{-1} x is arctan x
         call = f" {name}({arg},{base})" if base is not None else f" {name}({arg})"
         return (f"({call})^({power})" if power is not None else call), i
 

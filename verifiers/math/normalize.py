@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from nemogym.verifiers.math.latex import LatexError, latex_to_plain
 
@@ -119,11 +120,27 @@ def to_plain(s: str) -> str:
     s = s.replace("\\$", " ").replace("$", " ").replace("\\(", " ").replace("\\)", " ")
     s = s.replace("\\[", " ").replace("\\]", " ")
     s = _THOUSANDS_SPACE.sub(lambda m: re.sub(r"\\[,;!: ]|\\thinspace ?|\s", "", m.group(1)), s)
+    if "overline" in s:
+        s = _REPEATING.sub(_repeating, s)
     if "\\" in s or "{" in s or "^" in s:
         s = latex_to_plain(s)
+    if "|" in s:
+        s = _ABS.sub(r" Abs(\1)", s)
     s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s)
     s = s.strip().rstrip(".").strip()
     return s
+
+
+_REPEATING = re.compile(r"(\d*)\.(\d*)\\overline\s*\{(\d{1,20})\}")
+_ABS = re.compile(r"\|([^|]{1,400})\|")
+
+
+def _repeating(m: re.Match) -> str:
+    """``0.1\\overline{6}`` -> ``(1/6)``: a repeating decimal as an exact fraction."""
+    whole, fixed, rep = m.group(1) or "0", m.group(2), m.group(3)
+    value = Fraction(int(whole)) + (Fraction(int(fixed), 10 ** len(fixed)) if fixed else 0)
+    value += Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed))
+    return f"({value.numerator}/{value.denominator})"
 
 
 def choice_letter(s: str) -> str | None:
@@ -344,7 +361,15 @@ def _relation(toks: list[Tok]) -> Relation | None:
         return None
     if any(not p for p in parts):
         raise ParseError("relation with an empty side")
+    if _is_function_notation(parts[0]):  # f(x) = 2x + 1: the name stands for the variable
+        parts[0] = parts[0][:1]
     return Relation(tuple(ops), tuple(_scalar(p) for p in parts))
+
+
+def _is_function_notation(toks: list[Tok]) -> bool:
+    if len(toks) < 4 or toks[0].kind != "id" or toks[1].text != "(" or toks[-1].text != ")":
+        return False
+    return all(t.kind == "id" or t.text == "," for t in toks[2:-1])
 
 
 def _scalar(toks: list[Tok]) -> Value:
@@ -354,15 +379,23 @@ def _scalar(toks: list[Tok]) -> Value:
         raise ParseError(f"words in a math answer: {words[0].text}")
     percent = any(t.text == "%" for t in toks if t.kind == "op")
     toks = [t for t in toks if not (t.kind == "op" and t.text in ("%", "°")) and t.kind != "unit"]
-    pm = [k for k, t in enumerate(toks) if t.kind == "op" and t.text in ("±", "∓")]
-    if pm:
-        k = pm[0]
-        a, b = _canonical(toks[:k]) if k else "", _canonical(toks[k + 1:])
-        plus, minus = (f"{a}+({b})", f"{a}-({b})") if a else (b, f"-({b})")
-        return Seq("pm", (Scalar(plus, percent), Scalar(minus, percent)))
     if not toks:
         raise ParseError("empty answer")
-    return Scalar(_canonical(toks), percent)
+    text = _canonical(toks)
+    if "±" in text or "∓" in text:  # a ± b: the two values a + b and a - b, wherever it sits
+        first = "+" if text.find("±") != -1 and (text.find("∓") == -1 or text.find("±") < text.find("∓")) else "-"
+        plus = _pm_fix(text.replace("±", "+").replace("∓", "-"))
+        minus = _pm_fix(text.replace("±", "-").replace("∓", "+"))
+        items = (plus, minus) if first == "+" else (minus, plus)
+        return Seq("pm", tuple(Scalar(t, percent) for t in items))
+    return Scalar(text, percent)
+
+
+def _pm_fix(text: str) -> str:
+    """``+-x`` / ``(+x`` left by a leading ``±``: tidy so that both forms parse and compare."""
+    text = text.replace("+-", "-").replace("-+", "-").replace("--", "+").replace("++", "+")
+    text = text.replace("(+", "(").replace(",+", ",")
+    return text[1:] if text.startswith("+") else text
 
 
 _ATOM_END = ("num", "id", "const")
@@ -413,7 +446,7 @@ def _canonical(toks: list[Tok]) -> str:
         elif t.kind in _ATOM_END:
             out.append(t.text)
             kinds.append("atom")
-        elif t.kind == "op" and t.text in ("+", "-", "*", "/", ","):
+        elif t.kind == "op" and t.text in ("+", "-", "*", "/", ",", "±", "∓"):
             out.append(t.text)
             kinds.append("op")
         else:
