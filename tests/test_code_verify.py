@@ -79,6 +79,7 @@ def test_function_timeout_is_zero_with_the_reason(sandbox):
     v = verify(fenced("def add(a, b):\n    while True:\n        pass"), tests, sandbox=sandbox)
     assert v.reward == 0.0 and not v.masked and "time limit exceeded" in v.reason
     assert v.details["timed_out"] is True and time.monotonic() - start < 8
+    assert "Last call: candidate(1, 2) did not return." in feedback(v)
 
 
 def test_a_test_that_swallows_everything_cannot_hide_a_dead_or_hung_program(sandbox):

@@ -82,7 +82,8 @@ def feedback(verdict: Verdict, max_chars: int = 1500) -> str:
             parts.append(f"Stderr:\n{fail['stderr']}")
     last = d.get("last_call")
     if last:
-        what = f"returned {last['returned']}" if "returned" in last else f"raised {last.get('raised', '?')}"
+        what = (f"returned {last['returned']}" if "returned" in last else
+                f"raised {last['raised']}" if "raised" in last else "did not return")
         parts.append(f"Last call: candidate{last['args']} {what}.")
     if d.get("traceback"):
         parts.append(f"Traceback (end):\n{str(d['traceback'])[-600:]}")
