@@ -179,6 +179,7 @@ class TemplateTasks(TaskSource):
         self.n_worlds = n_worlds
         self.name = name
         self._cache: OrderedDict[int, Task] = OrderedDict()
+        self._lock = threading.Lock()
 
     def template_for(self, index: int) -> TaskTemplate:
         return self.templates[index % len(self.templates)]
@@ -187,12 +188,14 @@ class TemplateTasks(TaskSource):
         """Task ``index`` (built once, then cached: the same object every time; do not mutate it)."""
         if index < 0:
             raise IndexError(f"task index must be >= 0, got {index}")
-        task = self._cache.get(index)
+        with self._lock:
+            task = self._cache.get(index)
         if task is None:
             task = self._build(index)
-            self._cache[index] = task
-            while len(self._cache) > 4096:
-                self._cache.popitem(last=False)
+            with self._lock:
+                self._cache[index] = task
+                while len(self._cache) > 4096:
+                    self._cache.popitem(last=False)
         return task
 
     def _build(self, index: int) -> Task:
