@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Isolation = Literal["bubblewrap", "docker", "best-effort", "none"]
 
@@ -21,12 +21,13 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    timeout_s: float = 10.0
-    memory_mb: int = 1024
-    max_output_bytes: int = 1 << 20
-    max_processes: int = 64
-    max_file_bytes: int = 16 << 20
-    max_open_files: int = 256
+    timeout_s: float = Field(10.0, gt=0)
+    memory_mb: int = Field(1024, ge=1)
+    max_output_bytes: int = Field(1 << 20, ge=0)
+    """stdout + stderr together; the program is killed once it writes more."""
+    max_processes: int = Field(64, ge=1)
+    max_file_bytes: int = Field(16 << 20, ge=0)
+    max_open_files: int = Field(256, ge=4)
 
 
 class ExecResult(BaseModel):

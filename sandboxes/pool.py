@@ -15,6 +15,7 @@ event loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import json
 import logging
@@ -27,6 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -112,6 +114,19 @@ class _Worker:
                 pass
 
 
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_pools() -> None:
+    """Kill the workers and remove their cgroups when the interpreter exits."""
+    for pool in list(_LIVE):
+        try:
+            pool.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
 class _SpawnFailed:
     def __init__(self, error: str):
         self.error = error
@@ -187,6 +202,7 @@ class WarmPool(Sandbox):
                                                 thread_name_prefix="nemogym-sandbox")
             for _ in range(self.size):
                 self._spawn_q.put(True)
+            _LIVE.add(self)
             log.info("WarmPool: %d workers, isolation=bubblewrap %s", self.size, self.describe())
         return self
 

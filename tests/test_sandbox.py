@@ -126,6 +126,9 @@ def test_bad_input_is_a_clear_error(sb):
         sb.run_python("pass", files={"main.py": "x"})
     with pytest.raises(ValueError):
         sb.run([])
+    for bad in ({"timeout_s": 0}, {"memory_mb": -1}, {"max_processes": 0}):
+        with pytest.raises(ValueError):
+            Limits(**bad)
     with pytest.raises(ValueError):
         sb.run_python(b"print(1)")  # type: ignore[arg-type]
     assert sb.run_python("print('still fine')").stdout == "still fine\n"
