@@ -218,3 +218,14 @@ def test_hermes_text_agent_and_extra_reads_still_score_one(env):
         v, _ = run_script(env, script, task_index=i)
         assert v.reward == 1.0, (name, v.reason)
         assert v.components["efficiency"] < 1.0 and v.details["bad_calls"] == {}
+
+
+def test_episodes_in_threads_share_caches_safely():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def worker(offset):
+        e = ITSMEnv()
+        return [run_oracle(e, task_index=offset * 15 + i)[0].reward for i in range(15)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(worker, range(4)))
+    assert results == [[1.0] * 15] * 4
