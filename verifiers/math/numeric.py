@@ -79,10 +79,14 @@ def symbols_of(text: str) -> frozenset[str] | None:
 
 
 def close(a: Number, b: Number, exact_a: bool, exact_b: bool, rel_tol: float,
-          abs_tol: float = 1e-9) -> bool:
-    """Equal exactly when both are exact; else within ``rel_tol`` (``abs_tol`` near zero)."""
-    if exact_a and exact_b:
-        return a == b
+          abs_tol: float = 1e-12) -> bool:
+    """Equal exactly when both are exact; two rationals (decimals) within ``rel_tol`` (no
+    absolute slack: 1e-10 is not 2e-10); float results within ``rel_tol`` or ``abs_tol``
+    (float noise such as sin(pi) = 1e-16 around zero)."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        if exact_a and exact_b:
+            return a == b
+        return abs(a - b) <= Fraction(rel_tol) * max(abs(a), abs(b))
     ca, cb = complex(a), complex(b)
     if any(math.isnan(v) for v in (ca.real, ca.imag, cb.real, cb.imag)):
         return False
@@ -126,8 +130,9 @@ def _pow(a: Number, ea: bool, b: Number, eb: bool) -> tuple[Number, bool]:
             if rn is not None and rd is not None:
                 return _pow(Fraction(rn, rd), True, Fraction(m), True)
     ca, cb = _c(a), _c(b)
-    if abs(cb) > 1e6 and abs(ca) > 1.0 + 1e-12:
-        raise TooLarge("power too large to evaluate")
+    if ca != 0 and abs(cb.real * math.log10(abs(ca))) > 300:
+        # beyond float range (10^400, 0.1^10000, e^-1000): never round to inf or to 0
+        raise TooLarge("power out of float range")
     if ca.imag == 0 and cb.imag == 0 and ca.real >= 0:
         return complex(ca.real ** cb.real), False
     return ca ** cb, False
@@ -237,7 +242,7 @@ def _ev(node: ast.expr, env: dict[str, complex], depth: int) -> tuple[Number, bo
         v = node.value
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise Undecided("not a number")
-        return (Fraction(v), True) if isinstance(v, int) else (complex(v), False)
+        return (Fraction(v), True) if isinstance(v, int) else (Fraction(v), False)
     if isinstance(node, ast.Name):
         if node.id in _CONSTS:
             return _CONSTS[node.id]
@@ -251,9 +256,10 @@ def _ev(node: ast.expr, env: dict[str, complex], depth: int) -> tuple[Number, bo
         op = node.op
         if isinstance(op, ast.Pow):
             return _pow(a, ea, b, eb)
-        exact = ea and eb and isinstance(a, Fraction) and isinstance(b, Fraction)
-        if not exact:
+        exact = ea and eb
+        if not (isinstance(a, Fraction) and isinstance(b, Fraction)):
             a, b = _c(a), _c(b)
+            exact = False
         if isinstance(op, ast.Add):
             return a + b, exact
         if isinstance(op, ast.Sub):
