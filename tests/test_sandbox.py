@@ -251,6 +251,17 @@ def test_pool_recycles_workers():
         assert p.stats() == {"started": 1, "recycled": 0, "jobs": 1, "alive": 1}
 
 
+def test_worker_killed_by_the_host_is_a_sandbox_error_then_replaced():
+    with WarmPool(1, limits=FAST) as p:
+        assert p.run_python("pass").ok
+        (worker,) = list(p._workers)
+        threading.Timer(0.3, lambda: os.kill(worker.proc.pid, signal.SIGKILL)).start()
+        with pytest.raises(SandboxError, match="worker"):
+            p.run_python("import time\ntime.sleep(3)")
+        assert p.run_python("print('replaced')").stdout == "replaced\n"
+        assert p.stats()["started"] == 2
+
+
 def test_pool_survives_short_lived_event_loops_and_threads():
     p = WarmPool(1, limits=FAST)
     try:
