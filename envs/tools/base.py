@@ -4,8 +4,9 @@ API (stable; extend by adding, never renaming):
 
 * Tools are plain typed, documented callables (or ``Tool`` from ``envs.tools.schema.make_tool``);
   parameters named ``db``, ``user_id``, ``now`` (or annotated ``Annotated[T, INJECTED]``)
-  are injected by name from the episode's state dict and hidden from the schema. A tool raises ``ToolError("...")`` to refuse
-  or fail with a message for the model; a tool made with ``terminal=True`` ends the episode.
+  are injected by name from the episode's state dict and hidden from the schema. A tool
+  raises ``ToolError("...")`` to refuse or fail with a message for the model; a tool made
+  with ``terminal=True`` ends the episode.
 * Subclass hooks: ``make_state(episode) -> dict`` (what tools get injected, e.g. ``{"db": conn,
   "user_id": "U1"}``; default ``{}``), ``close_state(state)`` (default closes sqlite3
   connections), ``score(episode) -> Verdict`` (default: reference-call matching plus required
