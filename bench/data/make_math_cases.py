@@ -148,6 +148,9 @@ RESPONSES: list[tuple[str, str, str, bool]] = [
     ("extraction", "Total cost:\n#### $72", "72", True),
     ("extraction", "so the answer is **18**.", "18", True),
     ("extraction", "so the answer is **18**.", "19", False),
+    ("extraction", "<think>maybe \\boxed{3}? no...</think>The answer is \\boxed{4}.", "4", True),
+    ("extraction", "<think>it is \\boxed{4}</think>The answer is \\boxed{3}.", "4", False),
+    ("extraction", "<think>so \\boxed{4}</think>", "4", True),
     # hedging: several different final answers for one quantity are never rewarded
     ("hedging", "The answer is \\boxed{1}. Actually it might be \\boxed{2}.", "2", False),
     ("hedging", "\\boxed{1} \\boxed{2} \\boxed{3} \\boxed{4}", "3", False),

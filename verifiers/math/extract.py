@@ -9,7 +9,8 @@ Priority (the first rule that finds something wins):
 5. ``last-number``: the last number in the text (can be switched off).
 
 All matches of the winning rule are returned so the verifier can tell a single answer from
-hedging (``\\boxed{1} ... \\boxed{2}``). Only the last ``max_chars`` of a response are read.
+hedging (``\\boxed{1} ... \\boxed{2}``). Only the last ``max_chars`` of a response are read,
+and of a reasoning model's response only what follows the last ``</think>`` (when not empty).
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ def _lines(pattern: re.Pattern, text: str) -> list[str]:
 def extract(response: str, *, answer_regex: str | re.Pattern | None = None,
             last_number: bool = True, max_chars: int = MAX_RESPONSE_CHARS) -> Extraction:
     """Every candidate final answer of ``response``, by the first rule that finds one."""
+    if "</think>" in response:  # a reasoning model: only what follows its thinking counts
+        after = response.rsplit("</think>", 1)[1]
+        if after.strip():
+            response = after
     text = response[-max_chars:] if len(response) > max_chars else response
     boxed = [b.strip() for b in find_boxed(text)]
     boxed = [b for b in boxed if b]
