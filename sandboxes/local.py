@@ -173,6 +173,10 @@ class LocalSandbox(Sandbox):
         if b"child-pid" not in info and not cap.timed_out:
             raise SandboxError("bubblewrap failed to start the program: "
                                + cap.stderr.decode(errors="replace").strip()[-500:])
+        if cap.returncode < 0 and cap.killed_reason is None:
+            # bwrap reports the program's own death by a signal as 128+N; a negative status
+            # means bwrap itself was killed, by someone else than us: not the program's fault
+            raise SandboxError(f"the sandbox was killed from outside (signal {-cap.returncode})")
         return cap
 
     def _run_best_effort(self, argv, scratch, stdin, limits, cgroup) -> Captured:  # noqa: ANN001

@@ -262,6 +262,20 @@ def test_worker_killed_by_the_host_is_a_sandbox_error_then_replaced():
         assert p.stats()["started"] == 2
 
 
+def test_local_sandbox_killed_by_the_host_is_a_sandbox_error(local):
+    marker = f"marker-{time.time_ns()}"
+
+    def kill_it() -> None:
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and marker.encode() in _cmdline(pid) and b"bwrap" in _cmdline(pid):
+                os.kill(int(pid), signal.SIGKILL)
+
+    threading.Timer(0.5, kill_it).start()
+    with pytest.raises(SandboxError, match="killed from outside"):
+        local.run_python("import time\ntime.sleep(3)", files={marker: ""})
+    assert local.run_python("print('fine')").stdout == "fine\n"
+
+
 def test_pool_survives_short_lived_event_loops_and_threads():
     p = WarmPool(1, limits=FAST)
     try:
