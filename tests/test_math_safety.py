@@ -112,3 +112,25 @@ def test_many_threads_at_once():
     with ThreadPoolExecutor(6) as ex:
         got = list(ex.map(lambda j: verify(j[0], j[1]).reward, jobs))
     assert got == [j[2] for j in jobs]
+
+
+_ATOMS = ["\\frac", "{", "}", "\\sqrt", "[", "]", "(", ")", "x", "y", "2", "3.5", "10", "^", "_",
+          "\\pi", "\\cdot", "+", "-", "=", "<", "\\le", ",", "\\{", "\\}", "\\boxed{", "\\text{",
+          " or ", "\\%", "!", "i", "e", "\\infty", "\\cup", "\\begin{pmatrix}", "&", "\\\\",
+          "\\end{pmatrix}", "\\left(", "\\right)", "|", "\\pm", "°", "$", "#### ", " ", "\\sin",
+          "\\log_", "\\binom", "0.\\overline{3}", "3\\frac12", "f(x)", "\\in", "1,000", "e5",
+          "\\tan^{-1}", "A", "(B)", ":", ";", "'", '"', "\\", "\\mathrm{", "∞", "−", "</think>"]
+
+
+def test_random_latex_soup_never_breaks_the_verifier():
+    import random
+
+    rng = random.Random(1234)
+    for _ in range(1500):
+        response = "".join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 25)))
+        gold = "".join(rng.choice(_ATOMS) for _ in range(rng.randint(1, 8)))
+        t0 = time.monotonic()
+        v = verify(response, gold, timeout_s=0.5)
+        assert time.monotonic() - t0 < BOUND_S
+        assert v.reward in (0.0, 1.0)
+        assert not v.masked or v.failure == "the gold answer is empty", (response, gold, v.failure)
