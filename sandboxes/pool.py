@@ -387,7 +387,12 @@ class WarmPool(Sandbox):
         if self._owner_pid != os.getpid() or self._closed:
             await asyncio.get_running_loop().run_in_executor(None, self.start)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(arg, **kwargs))
+        try:
+            return await loop.run_in_executor(self._executor, lambda: fn(arg, **kwargs))
+        except RuntimeError as e:  # the executor was shut down by a concurrent close()
+            if "shutdown" not in str(e):
+                raise
+            raise SandboxError("the sandbox pool was closed") from e
 
 
 def _payload(files: dict[str, bytes], stdin: str | bytes | None) -> dict:
