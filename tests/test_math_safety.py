@@ -134,3 +134,13 @@ def test_random_latex_soup_never_breaks_the_verifier():
         assert time.monotonic() - t0 < BOUND_S
         assert v.reward in (0.0, 1.0)
         assert not v.masked or v.failure == "the gold answer is empty", (response, gold, v.failure)
+
+
+def test_a_worker_killed_from_outside_is_replaced_transparently():
+    import signal
+
+    assert tmo.sympy_equal("x**2-1", "(x-1)*(x+1)", timeout_s=30).ok is True
+    for w in list(tmo._get_pool().idle):
+        os.kill(w.proc.pid, signal.SIGKILL)
+        w.proc.wait(timeout=5)
+    assert tmo.sympy_equal("x**2-1", "(x-1)*(x+1)", timeout_s=30).ok is True

@@ -39,6 +39,23 @@ def _setup():
         pass
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent()
+
+
+def _watch_parent() -> None:
+    """Exit when the parent goes away (stdin EOF covers an idle worker; this a busy one)."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(2.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def build_checker():

@@ -126,8 +126,12 @@ class _Pool:
                 self.idle.append(worker)
             self.cond.notify()
 
-    def call(self, job: dict, timeout_s: float) -> SympyResult:
+    def call(self, job: dict, timeout_s: float, _retry: bool = True) -> SympyResult:
         worker = self.acquire()
+        if worker.proc.poll() is not None:  # died while idle (killed from outside): replace
+            worker.kill()
+            self.release(None)
+            worker = self.acquire()
         try:
             result = worker.call(job, timeout_s)
         except TimeoutError:
@@ -139,6 +143,8 @@ class _Pool:
         except (OSError, ValueError) as e:
             worker.kill()
             self.release(None)
+            if _retry:  # a worker that died under us: one more try on a fresh one
+                return self.call(job, timeout_s, _retry=False)
             return SympyResult(None, f"sympy worker failed: {e}")
         self.release(worker)
         return result
