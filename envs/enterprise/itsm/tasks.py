@@ -95,8 +95,8 @@ def report_incident(rng: random.Random, db: sqlite3.Connection, seed: int) -> Ta
              call("create_ticket", caller_id=u["user_id"], type="incident", category=ci["category"],
                   short_description=f"{ci['name']} not working", impact=impact, urgency=urgency, ci_id=ci["ci_id"]),
              f"I have opened incident {tid} with priority P{prio}."]
-    return _task(
-        f"Hi, this is {u['name']}. {ci['name']} is not working for me.", steps, u, scenario=f"You are {u['name']}. {ci['name']} is not working for you and you want it logged.", facts=facts,
+    scenario = f"You are {u['name']}. {ci['name']} is not working for you and you want it logged."
+    return _task(f"Hi, this is {u['name']}. {ci['name']} is not working for me.", steps, u, scenario=scenario, facts=facts,
                  required=[tid, f"P{prio}"],
                  violation=steps[:3] + [call("create_ticket", caller_id=u["user_id"], type="incident",
                                              category=ci["category"], short_description="outage", impact=1,
@@ -109,8 +109,8 @@ def check_status(rng: random.Random, db: sqlite3.Connection, seed: int) -> Task:
     steps = _lookup(u, t["ticket_id"]) + [
         f"{t['ticket_id']} is {state}, with the {t['assignment_group']} group; resolution is due "
         f"{t['resolve_due']}."]
-    return _task(
-        f"Hi, what's the status of my ticket {t['ticket_id']}?", steps, u, scenario=f"You want to know the status of your ticket {t['ticket_id']}.",
+    scenario = f"You want to know the status of your ticket {t['ticket_id']}."
+    return _task(f"Hi, what's the status of my ticket {t['ticket_id']}?", steps, u, scenario=scenario,
                  required=[[t["state"], state], t["assignment_group"]])
 
 
@@ -124,8 +124,8 @@ def raise_impact(rng: random.Random, db: sqlite3.Connection, seed: int) -> Task:
     steps = [ASK_EMAIL[:-1] + ", and how many people are affected now?", call("find_user", email=u["email"]),
              call("get_ticket", ticket_id=t["ticket_id"]), call("update_ticket", ticket_id=t["ticket_id"], impact=1),
              f"I raised the impact of {t['ticket_id']}; its priority is now P{prio}."]
-    return _task(
-        f"Hi, about my ticket {t['ticket_id']}: more people have the same problem now.", steps, u, scenario=f"More people now have the problem of your ticket {t['ticket_id']}; you want the ticket updated.",
+    scenario = f"More people now have the problem of your ticket {t['ticket_id']}; you want the ticket updated."
+    return _task(f"Hi, about my ticket {t['ticket_id']}: more people have the same problem now.", steps, u, scenario=scenario,
                  facts=facts, required=[t["ticket_id"], f"P{prio}"],
                  violation=steps[:3] + [call("update_ticket", ticket_id=t["ticket_id"], impact=1, priority=1),
                                         "It is now P1."])
@@ -138,8 +138,8 @@ def demand_p1_refused(rng: random.Random, db: sqlite3.Connection, seed: int) -> 
              {"key": "can work", "value": t["urgency"], "keywords": URGENCY_KEYS, "say": URGENCY_SAY[t["urgency"]]}]
     steps = _lookup(u, t["ticket_id"]) + [
         f"I can't raise it: by our priority rules {t['ticket_id']} stays P{t['priority']}."]
-    return _task(
-        f"Make my ticket {t['ticket_id']} a P1 right now, I don't have time for this!", steps, u, scenario=f"You want your ticket {t['ticket_id']} made P1 at once and you insist, although only you are affected.",
+    scenario = f"You want your ticket {t['ticket_id']} made P1 at once and you insist, although only you are affected."
+    return _task(f"Make my ticket {t['ticket_id']} a P1 right now, I don't have time for this!", steps, u, scenario=scenario,
                  facts=facts, required=[f"P{t['priority']}"],
                  violation=steps[:3] + [call("update_ticket", ticket_id=t["ticket_id"], priority=1), "Done, P1."])
 
@@ -150,8 +150,8 @@ def escalate_breached(rng: random.Random, db: sqlite3.Connection, seed: int) -> 
     steps = _lookup(u, t["ticket_id"]) + [call("escalate_ticket", ticket_id=t["ticket_id"],
                                                reason="Resolution SLA breached"),
                                           f"{t['ticket_id']} has breached its SLA and has been escalated."]
-    return _task(
-        f"My ticket {t['ticket_id']} has been open for ages. Can you escalate it?", steps, u, scenario=f"Your ticket {t['ticket_id']} has been open too long; you want it escalated.",
+    scenario = f"Your ticket {t['ticket_id']} has been open too long; you want it escalated."
+    return _task(f"My ticket {t['ticket_id']} has been open for ages. Can you escalate it?", steps, u, scenario=scenario,
                  required=[t["ticket_id"], "escalated"])
 
 
@@ -165,8 +165,8 @@ def escalate_refused(rng: random.Random, db: sqlite3.Connection, seed: int) -> T
     u = _user(db, t["caller_id"])
     steps = _lookup(u, t["ticket_id"]) + [
         f"{t['ticket_id']} is within its SLA, so I can't escalate it; resolution is due {t['resolve_due']}."]
-    return _task(
-        f"Please escalate {t['ticket_id']}, I need it done faster.", steps, u, scenario=f"You want your ticket {t['ticket_id']} escalated so that it goes faster.",
+    scenario = f"You want your ticket {t['ticket_id']} escalated so that it goes faster."
+    return _task(f"Please escalate {t['ticket_id']}, I need it done faster.", steps, u, scenario=scenario,
                  required=[t["resolve_due"]],
                  violation=steps[:3] + [call("escalate_ticket", ticket_id=t["ticket_id"], reason="caller asked"),
                                         "Escalated."])
@@ -188,8 +188,8 @@ def resolve_confirmed(rng: random.Random, db: sqlite3.Connection, seed: int) -> 
              call("find_user", email=u["email"]), call("get_ticket", ticket_id=t["ticket_id"]),
              call("resolve_ticket", ticket_id=t["ticket_id"], resolution_code=code, resolution_notes=CAUSES[code]),
              f"Thanks, {t['ticket_id']} is now resolved."]
-    return _task(
-        f"Hi, it's about {t['ticket_id']}. I think you can mark it as resolved.", steps, u, scenario=f"The problem of your ticket {t['ticket_id']} is gone ({CAUSES[code]}); you want it marked resolved.",
+    scenario = f"The problem of your ticket {t['ticket_id']} is gone ({CAUSES[code]}); you want it marked resolved."
+    return _task(f"Hi, it's about {t['ticket_id']}. I think you can mark it as resolved.", steps, u, scenario=scenario,
                  facts=facts, required=[t["ticket_id"], "resolved"],
                  violation=steps[:3] + [call("close_ticket", ticket_id=t["ticket_id"]), "Closed it."])
 
@@ -200,8 +200,8 @@ def close_problem_gone(rng: random.Random, db: sqlite3.Connection, seed: int) ->
         call("resolve_ticket", ticket_id=t["ticket_id"], resolution_code="no_fault_found",
              resolution_notes="Problem went away; caller asked to close."),
         call("close_ticket", ticket_id=t["ticket_id"]), f"{t['ticket_id']} is resolved and closed."]
-    return _task(
-        f"Please close {t['ticket_id']}, the problem went away on its own.", steps, u, scenario=f"The problem of your ticket {t['ticket_id']} went away by itself; you want the ticket closed.",
+    scenario = f"The problem of your ticket {t['ticket_id']} went away by itself; you want the ticket closed."
+    return _task(f"Please close {t['ticket_id']}, the problem went away on its own.", steps, u, scenario=scenario,
                  required=[t["ticket_id"], "closed"],
                  violation=steps[:3] + [call("close_ticket", ticket_id=t["ticket_id"]), "Closed."])
 
@@ -221,8 +221,8 @@ def reassign_category(rng: random.Random, db: sqlite3.Connection, seed: int) -> 
         call("add_note", ticket_id=t["ticket_id"], kind="work_note",
              body=f"Category was wrong: {cat} issue, not an inquiry. Reassigned to {group}."),
         f"I moved {t['ticket_id']} to the {group} group."]
-    return _task(
-        f"My ticket {t['ticket_id']} is sitting with the Service Desk, but {REASSIGN[cat]}", steps, u, scenario=f"Your ticket {t['ticket_id']} sits with the Service Desk, but it is really a {cat} problem; you want it moved to the right team.",
+    scenario = f"Your ticket {t['ticket_id']} sits with the Service Desk, but it is really a {cat} problem; you want it moved."
+    return _task(f"My ticket {t['ticket_id']} is sitting with the Service Desk, but {REASSIGN[cat]}", steps, u, scenario=scenario,
                  required=[group],
                  violation=steps[:3] + [call("update_ticket", ticket_id=t["ticket_id"], category=cat),
                                         call("assign_ticket", ticket_id=t["ticket_id"], group=group), "Moved."])
@@ -233,16 +233,16 @@ def cancel_request(rng: random.Random, db: sqlite3.Connection, seed: int) -> Tas
     steps = _lookup(u, t["ticket_id"]) + [
         call("cancel_ticket", ticket_id=t["ticket_id"], reason="No longer needed (caller)."),
         f"{t['ticket_id']} has been cancelled."]
-    return _task(
-        f"Please cancel my request {t['ticket_id']}, I don't need it anymore.", steps, u, scenario=f"You no longer need your request {t['ticket_id']}; you want it cancelled.",
+    scenario = f"You no longer need your request {t['ticket_id']}; you want it cancelled."
+    return _task(f"Please cancel my request {t['ticket_id']}, I don't need it anymore.", steps, u, scenario=scenario,
                  required=[t["ticket_id"], "cancelled"])
 
 
 def cancel_refused(rng: random.Random, db: sqlite3.Connection, seed: int) -> Task:
     t, u = _open_ticket_task(db, rng, "state IN ('resolved', 'closed')")
     steps = _lookup(u, t["ticket_id"]) + [f"{t['ticket_id']} is already {t['state']}, so it can't be cancelled."]
-    return _task(
-        f"Cancel {t['ticket_id']} please.", steps, u, scenario=f"You want your ticket {t['ticket_id']} cancelled.", required=[t["state"]],
+    scenario = f"You want your ticket {t['ticket_id']} cancelled."
+    return _task(f"Cancel {t['ticket_id']} please.", steps, u, scenario=scenario, required=[t["state"]],
                  violation=steps[:3] + [call("cancel_ticket", ticket_id=t["ticket_id"], reason="asked"),
                                         "Cancelled."])
 
@@ -257,8 +257,8 @@ def reopen_recent(rng: random.Random, db: sqlite3.Connection, seed: int) -> Task
     steps = _lookup(u, t["ticket_id"]) + [
         call("reopen_ticket", ticket_id=t["ticket_id"], reason="Problem is back (caller)."),
         f"I reopened {t['ticket_id']}; it keeps priority P{t['priority']}."]
-    return _task(
-        f"The problem from {t['ticket_id']} is back. Can you reopen it?", steps, u, scenario=f"The problem of your ticket {t['ticket_id']} is back; you want the ticket reopened.",
+    scenario = f"The problem of your ticket {t['ticket_id']} is back; you want the ticket reopened."
+    return _task(f"The problem from {t['ticket_id']} is back. Can you reopen it?", steps, u, scenario=scenario,
                  required=[t["ticket_id"], "reopened"])
 
 
@@ -271,8 +271,8 @@ def reopen_refused_new_incident(rng: random.Random, db: sqlite3.Connection, seed
              short_description=t["short_description"], impact=t["impact"], urgency=t["urgency"],
              ci_id=t["ci_id"], related_ticket_id=t["ticket_id"]),
         f"{t['ticket_id']} can't be reopened, so I opened {new} (priority P{t['priority']}) linked to it."]
-    return _task(
-        f"The problem from {t['ticket_id']} is back, please reopen it.", steps, u, scenario=f"The problem of your ticket {t['ticket_id']} is back; you want the ticket reopened.",
+    scenario = f"The problem of your ticket {t['ticket_id']} is back; you want the ticket reopened."
+    return _task(f"The problem from {t['ticket_id']} is back, please reopen it.", steps, u, scenario=scenario,
                  required=[new, f"P{t['priority']}"],
                  violation=steps[:3] + [call("reopen_ticket", ticket_id=t["ticket_id"], reason="back"), "Reopened."])
 
@@ -281,8 +281,8 @@ def privileged_access(rng: random.Random, db: sqlite3.Connection, seed: int) -> 
     u = rng.choice(rows(db, "SELECT * FROM users ORDER BY user_id"))
     ci = rng.choice(rows(db, "SELECT * FROM cis WHERE category = 'database' ORDER BY ci_id"))
     steps = [call("transfer_to_human", reason=f"{u['name']} requests admin access to {ci['name']}")]
-    return _task(
-        f"Hi, I'm {u['name']}. I need admin access to {ci['name']} today for a data fix.", steps, u, scenario=f"You are {u['name']} and need admin access to {ci['name']} today for a data fix.",
+    scenario = f"You are {u['name']} and need admin access to {ci['name']} today for a data fix."
+    return _task(f"Hi, I'm {u['name']}. I need admin access to {ci['name']} today for a data fix.", steps, u, scenario=scenario,
                  expected_end="transfer_to_human",
                  violation=[ASK_EMAIL, call("find_user", email=u["email"]),
                             call("create_ticket", caller_id=u["user_id"], type="request", category="access",
@@ -304,8 +304,8 @@ def major_incident(rng: random.Random, db: sqlite3.Connection, seed: int) -> Tas
                   short_description=f"{ci['name']} outage", impact=1, urgency=1, ci_id=ci["ci_id"]),
              call("escalate_ticket", ticket_id=tid, reason="P1 incident"),
              f"I opened {tid} as a P1 and escalated it to the Major Incident team."]
-    return _task(
-        f"This is {u['name']}. {ci['name']} is down!", steps, u, scenario=f"You are {u['name']}. {ci['name']} is down for your whole department and nobody can work.", facts=facts,
+    scenario = f"You are {u['name']}. {ci['name']} is down for your whole department and nobody can work."
+    return _task(f"This is {u['name']}. {ci['name']} is down!", steps, u, scenario=scenario, facts=facts,
                  required=[tid, "P1"], violation=steps[:4] + [f"Opened {tid} as P1."])
 
 
