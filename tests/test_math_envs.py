@@ -135,3 +135,26 @@ def test_verifier_options_reach_the_verifier():
     assert env.verifier_options == {"percent": "fraction"}
     with pytest.raises(TypeError):
         nemogym.make("PercentWord-v0", verifier=lambda r, g: None, verifier_options={"x": 1})
+
+
+def test_symbolic_answers_through_the_env_and_async():
+    import asyncio
+
+    rows = [{"question": "Sum of 1..n?", "answer": "\\frac{n(n+1)}{2}"},
+            {"question": "Roots of x^2 = 4?", "answer": "-2, 2"}]
+    env = nemogym.make("MathQA-v0", data=rows)
+    env.reset(options={"task_index": 0})
+    assert env.step("\\boxed{\\binom{n+1}{2}}")[1] == 1.0  # needs sympy: runs in a thread
+    env.reset(options={"task_index": 0})
+    assert env.step("\\boxed{\\binom{n}{2}}")[1] == 0.0
+
+    async def episode(i, action):
+        e = nemogym.make("MathQA-v0", data=rows)
+        await e.areset(options={"task_index": i})
+        return (await e.astep(action))[1]
+
+    async def many():
+        return await asyncio.gather(episode(0, "\\boxed{\\frac{n^2+n}{2}}"), episode(1, "\\boxed{2, -2}"),
+                                    episode(1, "\\boxed{2} or \\boxed{5}"), episode(0, "\\boxed{\\binom{n+1}{2}}"))
+
+    assert asyncio.run(many()) == [1.0, 1.0, 0.0, 1.0]

@@ -7,6 +7,7 @@ and ``metadata["wrong"]`` (a plausible wrong answer, for the zero-reward fixture
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from fractions import Fraction
@@ -14,7 +15,7 @@ from typing import Any
 
 from nemogym.verifiers.math import verify as math_verify
 
-from nemogym.env import Fixture, TaskEnv
+from nemogym.env import Episode, Fixture, TaskEnv
 from nemogym.tasks import ProceduralTasks, Task, TaskSource
 from nemogym.verdict import Verdict
 
@@ -65,6 +66,16 @@ class MathEnv(TaskEnv):
         if self.verifier_options and not _takes_kwargs(self.verifier):
             raise TypeError("verifier_options given but the verifier takes no keyword options")
 
+    async def averify(self, episode: Episode) -> Verdict:
+        """Score the last assistant message; a rare sympy check runs off the event loop."""
+        response = _last_assistant_text(episode)
+        if self.verifier is math_verify and self.verifier_options.get("symbolic", True):
+            quick = math_verify(response, episode.task.answer, **{**self.verifier_options, "symbolic": False})
+            if quick.details.get("decided", True) is not False:
+                return quick
+            return await asyncio.to_thread(self.verify, episode.task, response)
+        return self.verify(episode.task, response)
+
     def verify(self, task: Task, response: str) -> Verdict:
         if self.verifier_options:
             return self.verifier(response, task.answer, **self.verifier_options)
@@ -101,6 +112,14 @@ class ProceduralMathEnv(MathEnv):
         gen = type(self).generate
         super().__init__(ProceduralTasks(gen, int(difficulty), name=self.name),
                          verifier=verifier, **kwargs)
+
+
+def _last_assistant_text(episode: Episode) -> str:
+    for m in reversed(episode.messages):
+        if m.get("role") == "assistant":
+            c = m.get("content")
+            return c if isinstance(c, str) else ""
+    return ""
 
 
 def _takes_kwargs(fn: Callable[..., Any]) -> bool:
