@@ -158,3 +158,16 @@ def test_symbolic_answers_through_the_env_and_async():
                                     episode(1, "\\boxed{2} or \\boxed{5}"), episode(0, "\\boxed{\\binom{n+1}{2}}"))
 
     assert asyncio.run(many()) == [1.0, 1.0, 0.0, 1.0]
+
+
+def test_mathqa_from_a_saved_hf_dataset_with_splits(tmp_path):
+    import datasets
+
+    rows = [{"question": f"What is {k} squared?", "answer": f"#### {k * k}"} for k in range(4)]
+    dd = datasets.DatasetDict({"train": datasets.Dataset.from_list(rows),
+                               "test": datasets.Dataset.from_list(rows[:2])})
+    dd.save_to_disk(str(tmp_path / "squares"))
+    env = nemogym.make("MathQA-v0", data=str(tmp_path / "squares"), split="test")
+    assert len(env.tasks) == 2
+    env.reset(options={"task_index": 1})
+    assert env.step("1 squared is \\boxed{1}")[1] == 1.0

@@ -41,12 +41,15 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True)
 class Tok:
+    """One token: ``kind`` says what it is, ``space_before`` whether whitespace preceded it."""
+
     kind: str  # num | id | func | const | word | op
     text: str
     space_before: bool = False
 
 
 def tokenize(s: str) -> list[Tok]:
+    """Plain math text -> tokens; a character no answer contains (quotes, ``?``) raises."""
     toks: list[Tok] = []
     space = False
     for m in _TOKEN.finditer(s):
