@@ -105,6 +105,7 @@ def _child(job, stdin_fd, out_w, err_w):
                 signal.signal(sig, signal.SIG_DFL)
             argv = job["argv"]
             os.execvpe(argv[0], argv, dict(os.environ))
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # jobs behave like `python`
         sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)
         sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
         sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",
@@ -288,6 +289,9 @@ def run_job(job, standby):
 def main():
     if os.getpid() != 1:  # kill(-1) below would hit every process of this uid outside a pid ns
         sys.exit("zygote: refusing to run outside its own pid namespace (must be pid 1)")
+    # As pid 1 of its namespace, the zygote gets only the signals it has handlers for; Python's
+    # SIGINT handler would let any job raise KeyboardInterrupt here (killing the run: masked).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctl_in, ctl_out = os.dup(0), os.dup(1)
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)

@@ -283,14 +283,7 @@ DISRUPTIONS = {
 }
 
 
-SANDBOX_BUG = pytest.mark.xfail(
-    strict=True, reason="sandboxes bug (reported): the warm pool's zygote is pid 1 and keeps Python's "
-    "SIGINT handler, so kill(1, SIGINT) from a job raises KeyboardInterrupt in it and the run fails "
-    "with SandboxError (masked). Remove this mark once the zygote ignores SIGINT.")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=SANDBOX_BUG) if n == "signals the sandbox's init" else n
-                                  for n in sorted(DISRUPTIONS)])
+@pytest.mark.parametrize("name", sorted(DISRUPTIONS))
 def test_a_program_cannot_force_a_masked_verdict(sandbox, name):
     wrong_fn = DISRUPTIONS[name] + "def double(x):\n    return 0\n"
     wrong_io = DISRUPTIONS[name] + "print(0)\n"
