@@ -196,6 +196,36 @@ RESPONSES: list[tuple[str, str, str, bool]] = [
     ("hacking", "\\boxed{(1,2)}", "(1,2]", False),
 ]
 
+# A second batch written after the verifier, then run once before any fix: 74 of 75 passed
+# (the miss, "\\angle A = 60^\\circ", was then fixed). (answer, gold, expected), boxed.
+MIXED: list[tuple[str, str, int]] = [
+ ("\\frac{7}{2}", "3.5", 1), ("\\dfrac{14}{4}", "\\frac72", 1), ("3\\frac12", "\\frac{7}{2}", 1),
+ ("\\$32,000", "32000", 1), ("32{,}000", "32000", 1), ("\\$32{,}000.00", "32000", 1),
+ ("5\\text{ inches}", "5", 1), ("5 \\mbox{ inches}", "5", 1), ("\\frac{1}{4}\\pi", "\\frac{\\pi}{4}", 1),
+ ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})", 1), ("(3, \\pi/2)", "\\left( 3, \\frac{\\pi}{2} \\right)", 1),
+ ("\\text{odd}", "\\text{odd}", 1), ("odd", "\\text{odd}", 1), ("\\text{even}", "\\text{odd}", 0),
+ ("x^2+7x+10", "(x+2)(x+5)", 1), ("x^2+7x+12", "(x+2)(x+5)", 0),
+ ("(-\\infty,-2]\\cup[2,\\infty)", "(-\\infty, -2] \\cup [2, \\infty)", 1), ("(-\\infty,-2)\\cup(2,\\infty)", "(-\\infty, -2] \\cup [2, \\infty)", 0),
+ ("3\\sqrt{3}", "\\sqrt{27}", 1), ("\\text{Devon}", "\\text{Devon}", 1), ("p-q", "-q+p", 1), ("p+q", "p-q", 0),
+ ("\\tfrac{5}{2}", "2.5", 1), ("8\\%", "8", 1), ("20\\pi", "62.83185307", 1), ("11\\sqrt2", "\\sqrt{242}", 1),
+ ("y^4-2y^3+7y^2+y-5", "y^4 - 2y^3 + 7y^2 + y - 5", 1), ("\\begin{pmatrix} -1 \\\\ 2 \\\\ 5 \\end{pmatrix}", "\\begin{pmatrix}-1\\\\2\\\\5\\end{pmatrix}", 1),
+ ("\\begin{pmatrix} -1 \\\\ 2 \\\\ 5 \\end{pmatrix}", "\\begin{pmatrix}-1\\\\2\\\\6\\end{pmatrix}", 0),
+ ("\\frac{\\sqrt{6}}{3}", "\\sqrt{\\frac{2}{3}}", 1), ("\\frac{2\\sqrt{3}}{3}", "\\frac{2}{\\sqrt{3}}", 1),
+ ("-\\frac{1}{2}", "-0.5", 1), ("\\frac{1}{2}", "-0.5", 0), ("1/2", "\\frac{1}{-2}", 0),
+ ("2^{-1}", "0.5", 1), ("4.0", "4", 1), ("04", "4", 1), ("\\sqrt{16}", "4", 1),
+ ("\\frac{9}{25}", "0.36", 1), ("36\\%", "\\frac{9}{25}", 0), ("(1, -3)", "(1,-3)", 1), ("(-3, 1)", "(1,-3)", 0),
+ ("\\{(1,2), (3,4)\\}", "\\{(3,4),(1,2)\\}", 1), ("(1,2), (3,4)", "(3,4),(1,2)", 1), ("(1,2),(3,5)", "(3,4),(1,2)", 0),
+ ("k = 5", "5", 1), ("n=12", "12", 1), ("a=2, b=3", "(2,3)", 1), ("a=3, b=2", "(2,3)", 0),
+ ("\\angle A = 60^\\circ", "60", 1), ("60^{\\circ}", "60^\\circ", 1), ("120^\\circ", "60^\\circ", 0),
+ ("\\textbf{(E)}", "E", 1), ("\\text{(E) }17", "E", 1), ("\\mathrm{(A)}", "E", 0),
+ ("1.5 \\text{ hours}", "\\frac{3}{2}", 1), ("90 \\text{ minutes}", "1.5", 0),
+ ("10", "10.0", 1), ("9.99", "10", 0), ("\\infty", "\\infty", 1), ("\\text{undefined}", "\\text{undefined}", 1),
+ ("x \\neq 1", "x \\ne 1", 1), ("x \\geq 2", "x \\ge 2", 1), ("[2,\\infty)", "x\\ge2", 1),
+ ("\\frac{a}{2}", "a/2", 1), ("\\frac{a}{2}", "2/a", 0), ("e^{2x}", "(e^x)^2", 1), ("\\ln(e^3)", "3", 1),
+ ("\\log_2 32", "5", 1), ("2^{10}-1", "1023", 1), ("1,023", "1023", 1), ("1\\,023", "1023", 1),
+ ("0.\\overline{6}", "\\frac23", 1), ("\\dfrac{2}{3}", "0.667", 0), ("67\\%", "\\frac{2}{3}", 0),
+]
+
 WRAPPERS = [
     "The answer is \\boxed{{{}}}.",
     "Let me work through this carefully.\nTherefore the final answer is $\\boxed{{{}}}$",
@@ -210,6 +240,9 @@ def build() -> list[dict]:
             wrapper = WRAPPERS[(gi + k) % len(WRAPPERS)]
             cases.append({"category": cat, "response": wrapper.format(ans), "gold": gold,
                           "expected": k < len(good)})
+    for ans, gold, expected in MIXED:
+        cases.append({"category": "mixed", "response": f"Thus the answer is $\\boxed{{{ans}}}$.",
+                      "gold": gold, "expected": bool(expected)})
     for cat, resp, gold, expected in RESPONSES:
         cases.append({"category": cat, "response": resp, "gold": gold, "expected": expected})
     for i, c in enumerate(cases):

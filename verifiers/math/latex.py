@@ -26,7 +26,8 @@ TEXTS = {"text", "textrm", "textbf", "textit", "textnormal", "textsf", "texttt",
 DROP = {"left", "right", "displaystyle", "textstyle", "scriptstyle", "big", "Big", "bigg",
         "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "limits",
         "nolimits", "middle", "quad", "qquad", ",", ";", ":", "!", " ", "enspace", "thinspace",
-        "medspace", "thickspace", "negthinspace", "$", "hfill", "nonumber", "notag", "tag*"}
+        "medspace", "thickspace", "negthinspace", "$", "hfill", "nonumber", "notag", "tag*",
+        "angle", "measuredangle", "triangle"}
 SYMBOLS = {
     "pi": " pi ", "infty": " oo ", "infinity": " oo ", "cdot": "*", "times": "*", "ast": "*",
     "div": "/", "pm": "±", "mp": "∓", "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=",
