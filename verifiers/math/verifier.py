@@ -139,12 +139,12 @@ _LETTER = re.compile(r"(?:^|[\s(*])\(?([A-J])\)(?=[\s.,:]|$)|(?:^|\n)\s*\**([A-J
 
 
 def _last_choice(text: str) -> str | None:
-    """The last ``(B)``/``B)`` or a line that is just a letter, for multiple-choice golds."""
-    found = _LETTER.findall(text[-5000:])
-    if not found:
-        return None
-    a, b = found[-1]
-    return a or b
+    """The one letter given as ``(B)``/``B)`` or on a line of its own, for multiple-choice
+    golds, when the response marks no answer otherwise; several different letters: None."""
+    found = [a or b for a, b in _LETTER.findall(text[-5000:])]
+    if len(set(found)) != 1:
+        return None  # none, or several letters with no marked answer: no answer (not a guess)
+    return found[-1]
 
 
 def _is_collection(v: Value) -> bool:
