@@ -89,6 +89,7 @@ GROUPS: list[tuple[str, str, list[str], list[str]]] = [
     ("intervals", "[0, \\infty)", ["[0,\\infty)", "x \\ge 0", "x \\geq 0", "[0, oo)"], ["(0, \\infty)", "x > 0", "[1, \\infty)"]),
     ("intervals", "(-\\infty, -1) \\cup (3, \\infty)", ["(3,\\infty)\\cup(-\\infty,-1)", "(-\\infty,-1)\\cup(3,\\infty)"],
      ["(-\\infty,-1]\\cup(3,\\infty)", "(-1, 3)", "(-\\infty, -1)"]),
+    ("intervals", "[1, 2]", ["[1,2]", "1 \\le x \\le 2", "\\left[1, 2\\right]"], ["1, 2", "(1, 2)", "\\{1, 2\\}", "[1, 2)"]),
     ("intervals", "(-\\infty, 5)", ["x < 5", "5 > x", "(-\\infty,5)"], ["x \\le 5", "x > 5", "(-\\infty, 5]"]),
     # -- matrices ---------------------------------------------------------------------------------
     ("matrices", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",

@@ -257,7 +257,9 @@ def seq_equal(a: Seq, g: Seq, ctx: Context) -> bool:
     # gold is a tuple or an interval: order matters, and an interval's brackets too
     if a.kind == "set" or len(a.items) != len(g.items):
         return _note(ctx, "tuple", False)
-    if a.kind == "tuple" and len(g.items) == 2 and (a.left, a.right) != (g.left, g.right):
+    if len(g.items) == 2 and (a.left, a.right) != (g.left, g.right) and (
+            a.kind == "tuple" or "[" in g.left or "]" in g.right):
+        # an interval's brackets must match; a closed end needs brackets in the answer too
         return _note(ctx, "interval-brackets", False)
     return _note(ctx, "tuple", all(equal(x, y, ctx) for x, y in zip(a.items, g.items, strict=True)))
 
