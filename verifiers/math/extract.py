@@ -94,10 +94,22 @@ def _trim(s: str) -> str:
     return s.strip().rstrip(".").strip().strip("*").strip()
 
 
+_INNER = re.compile(r"(?:the\s+)?(?:final\s+|correct\s+)?answer\s*(?:is|:)\s*", re.IGNORECASE)
+
+
 def _lines(pattern: re.Pattern, text: str) -> list[str]:
+    """Each match's answer; a line that states an answer again is split at each statement
+    ("5. The final answer is 6." gives 5 and 6; "Final Answer: The final answer is $18$." 18)."""
     out = []
     for m in pattern.finditer(text):
-        got = _trim(m.group(1)[:MAX_CANDIDATE_CHARS])
+        captured = m.group(1)[:MAX_CANDIDATE_CHARS]
+        pos = 0
+        for inner in _INNER.finditer(captured):
+            head = _trim(captured[pos:inner.start()])
+            if head:
+                out.append(head)
+            pos = inner.end()
+        got = _trim(captured[pos:])
         if got:
             out.append(got)
     return out
@@ -126,7 +138,7 @@ def extract(response: str, *, answer_regex: str | re.Pattern | None = None,
         if found:
             return Extraction("regex", [found[-1][:MAX_CANDIDATE_CHARS]])
     if last_number:
-        nums = _NUMBER.findall(text[-2000:])
+        nums = _NUMBER.findall(text[-2000:].replace("{,}", ","))
         if nums:
             return Extraction("last-number", [nums[-1]])
     return Extraction("none", [])
