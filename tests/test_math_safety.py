@@ -144,3 +144,14 @@ def test_a_worker_killed_from_outside_is_replaced_transparently():
         os.kill(w.proc.pid, signal.SIGKILL)
         w.proc.wait(timeout=5)
     assert tmo.sympy_equal("x**2-1", "(x-1)*(x+1)", timeout_s=30).ok is True
+
+
+def test_long_lists_in_any_order_stay_fast():
+    n = 600
+    answer = ", ".join(str(k) for k in range(n))
+    gold = ", ".join(str(k) for k in reversed(range(n)))
+    t0 = time.monotonic()
+    assert verify(f"\\boxed{{{answer}}}", gold).reward == 1.0
+    halves = ", ".join(f"\\frac{{{2 * k}}}{{2}}" for k in range(150))
+    assert verify(f"\\boxed{{{halves}}}", ", ".join(str(k) for k in reversed(range(150)))).reward == 1.0
+    assert time.monotonic() - t0 < BOUND_S

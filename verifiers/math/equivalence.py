@@ -175,9 +175,15 @@ def _points(ta: str, tg: str, ctx: Context, same) -> bool | None:
     return True if agree >= 3 else None
 
 
+MAX_SYMPY_CHARS = 3000
+
+
 def _sympy(ta: str, tg: str, mode: str, ctx: Context) -> bool:
     if not ctx.symbolic:
         ctx.undecided.append("symbolic check disabled")
+        return False
+    if len(ta) + len(tg) > MAX_SYMPY_CHARS:
+        ctx.undecided.append("expression too long for a symbolic check")
         return False
     left = ctx.left()
     if left <= 0.01:
@@ -274,12 +280,20 @@ def _dedupe(items: tuple) -> list:
 
 
 def _unordered(ai: tuple, gi: tuple, ctx: Context) -> bool:
+    """Same elements in any order: identical ones pair off first (linear), the rest pairwise,
+    within the verification's time budget."""
     a_items, g_items = _dedupe(ai), _dedupe(gi)
     if len(a_items) != len(g_items):
         return False
-    used = [False] * len(a_items)
-    for g in g_items:
-        for k, a in enumerate(a_items):
+    same = set(a_items) & set(g_items)
+    a_left = [a for a in a_items if a not in same]
+    g_left = [g for g in g_items if g not in same]
+    used = [False] * len(a_left)
+    for g in g_left:
+        if ctx.left() <= 0:
+            ctx.undecided.append("time budget spent matching elements")
+            return False
+        for k, a in enumerate(a_left):
             if not used[k] and equal(a, g, ctx):
                 used[k] = True
                 break
