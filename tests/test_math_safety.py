@@ -33,6 +33,17 @@ ADVERSARIAL = [
     ("\\boxed{(x+1)^{100000}}", "(1+x)^{100000}"),
     ("\\boxed{\\sin(10^{100})}", "0"),
     ("\\boxed{e^{e^{e^{e^{10}}}}}", "1"),
+    # regex backtracking bait: long runs of whitespace after every trigger phrase
+    ("final answer" + "\n" * 50_000, "1"),
+    ("the answer is" + "\n" * 50_000, "1"),
+    ("answer:" + " " * 50_000 + "\n", "1"),
+    ("####" + "\n" * 50_000, "1"),
+    ("Final Answer" + " \t" * 20_000 + "\n", "1"),
+    ("\n" * 49_000 + "A", "B"),
+    ("(A)" + "\n" * 49_000, "B"),
+    ("answer" + " " * 49_000 + ":", "1"),
+    ("The answer is 5" + " " * 40_000 + "x", "5"),
+    ("the " * 12_000 + "x", "1"),
 ]
 
 

@@ -23,12 +23,14 @@ MAX_CANDIDATE_CHARS = 4000
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
 _BRACES = re.compile(r"\\.|[{}]", re.DOTALL)
-_FINAL = re.compile(r"final\s+answer\s*(?:is|:|=)?\s*[:=]?\s*(?:\\?\(|\\\[)?\s*(.+)", re.IGNORECASE)
-_ANSWER = re.compile(r"(?:the\s+(?:correct\s+)?answer\s+is|\banswer\s*:|\banswer\s+is)\s*[:=]?\s*(.+)",
+# Every gap is [ \t]* and every capture (.*): a pattern that cannot fail after its trigger
+# phrase cannot backtrack, so a run of 50 000 newlines or spaces stays linear.
+_FINAL = re.compile(r"final\s+answer[ \t*]*(?:is\b)?[ \t*:=]*(.*)", re.IGNORECASE)
+_ANSWER = re.compile(r"(?:\bthe\s+(?:correct\s+)?answer\s+is\b|\banswer\s+is\b|\banswer[ \t*]*:)[ \t*:=]*(.*)",
                      re.IGNORECASE)
-_GSM8K = re.compile(r"####\s*(.+)")
+_GSM8K = re.compile(r"####[ \t]*(.*)")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-_SENTENCE_END = re.compile(r"\.(?:\s|$)|\s+(?:because|since|which|as|so|where)\s")
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|[ \t](?:because|since|which|as|so|where)\s")
 
 
 @dataclass
@@ -94,7 +96,7 @@ def _trim(s: str) -> str:
     return s.strip().rstrip(".").strip().strip("*").strip()
 
 
-_INNER = re.compile(r"(?:the\s+)?(?:final\s+|correct\s+)?answer\s*(?:is|:)\s*", re.IGNORECASE)
+_INNER = re.compile(r"(?:the[ \t]+)?(?:final[ \t]+|correct[ \t]+)?answer[ \t]*(?:is\b|:)[ \t]*", re.IGNORECASE)
 
 
 def _lines(pattern: re.Pattern, text: str) -> list[str]:

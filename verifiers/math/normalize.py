@@ -120,8 +120,9 @@ def _repeating(m: re.Match) -> str:
 
 def choice_letter(s: str) -> str | None:
     """``(B)``, ``B``, ``B) 12``, ``B. 12``, ``option B`` -> ``B``; otherwise None."""
-    m = re.match(r"^\s*(?:\\text\{|\\textbf\{|\\mathrm\{)?\s*(?:option|choice|answer)?\s*[:\s]*"
-                 r"\(?([A-J])\)?\}?(?:\s*$|\s*[.:)\]}]|\s+\S)", s, re.IGNORECASE)
+    s = s.strip()
+    m = re.match(r"(?:\\text\{|\\textbf\{|\\mathrm\{)?[ \t]*(?:option|choice|answer)?[ \t:]*"
+                 r"\(?([A-J])\)?\}?(?:$|[ \t]*[.:)\]}]|\s+\S)", s[:200], re.IGNORECASE)
     if not m:
         return None
     letter = m.group(1)

@@ -135,7 +135,7 @@ def render(v: Value) -> str:
     return repr(v)
 
 
-_LETTER = re.compile(r"(?:^|[\s(*])\(?([A-J])\)(?=[\s.,:]|$)|(?:^|\n)\s*\**([A-J])[.:)]?\**\s*$", re.M)
+_LETTER = re.compile(r"(?:^|[\s(*])\(?([A-J])\)(?=[\s.,:]|$)|^[ \t]*\**([A-J])[.:)]?\**[ \t]*$", re.M)
 
 
 def _last_choice(text: str) -> str | None:
