@@ -88,7 +88,8 @@ FUNCTION_ATTACKS = {  # name: (program, why it must fail)
         "    except OSError:\n        pass\n"
         "answers = {int(a): int(b) for a, b in re.findall(r'candidate\\((\\d+)\\) == (\\d+)', text)}\n"
         "def double(x):\n    return answers.get(x, 0)\n",
-        'assertion failed'),
+        # where the interpreter's venv is bound under /opt, reading it all runs out of time
+        ('assertion failed', 'time limit exceeded')),
     "edits the harness": (
         "import os\nppid = os.getppid()\n"
         "for target in [f for f in os.listdir('.') if os.path.isfile(f)] + [f'/proc/{ppid}/mem']:\n"
@@ -116,7 +117,7 @@ def test_function_attack_scores_zero(sandbox, name):
     program, why = FUNCTION_ATTACKS[name]
     v = verify(program, TESTS, sandbox=sandbox, extract=False)
     assert_zero(v)
-    assert why in v.reason, v.reason
+    assert any(w in v.reason for w in (why if isinstance(why, tuple) else (why,))), v.reason
 
 
 def test_signalled_harness_still_reports(sandbox):
