@@ -69,7 +69,7 @@ class Metrics(BaseModel):
 
 def _answer(rec: EpisodeRecord) -> Any:
     d = rec.verdict.details
-    for key in ("answer_key", "normalized", "extracted"):
+    for key in ("answer_key", "answer_normalized", "normalized", "extracted"):
         if d.get(key) is not None:
             v = d[key]
             return v if isinstance(v, str | int | float) else repr(v)
