@@ -25,6 +25,21 @@ def check_files(files: dict[str, str | bytes] | None) -> dict[str, bytes]:
     return out
 
 
+#: Where ``run_python`` puts the program, relative to the scratch dir.
+MAIN_FILE = "main.py"
+
+
+def python_files(code: str, files: dict[str, str | bytes] | None) -> dict[str, bytes]:
+    """``files`` checked, plus ``code`` as ``MAIN_FILE``; ValueError on bad input or a clash."""
+    if not isinstance(code, str):
+        raise ValueError("code must be a str")
+    checked = check_files(files)
+    if MAIN_FILE in checked:
+        raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
+    checked[MAIN_FILE] = code.encode()
+    return checked
+
+
 def write_files(root: str, files: dict[str, bytes]) -> None:
     """Write already-checked ``files`` under ``root``."""
     for name, data in files.items():

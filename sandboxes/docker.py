@@ -15,9 +15,8 @@ import tarfile
 import time
 from typing import Any
 
-from ._scratch import check_files
+from ._scratch import MAIN_FILE, check_files, python_files
 from .base import ExecResult, Isolation, Limits, Sandbox, SandboxError
-from .local import MAIN_FILE
 
 log = logging.getLogger("nemogym.sandboxes")
 
@@ -140,12 +139,7 @@ class DockerSandbox(Sandbox):
 
     def run_python(self, code: str, *, files: dict[str, str | bytes] | None = None,
                    stdin: str | bytes | None = None, limits: Limits | None = None) -> ExecResult:
-        if not isinstance(code, str):
-            raise ValueError("code must be a str")
-        checked = check_files(files)
-        if MAIN_FILE in checked:
-            raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
-        checked[MAIN_FILE] = code.encode()
+        checked = python_files(code, files)
         return self._run([self.python, "-E", "-s", MAIN_FILE], checked, stdin, limits or self.limits)
 
     def _run(self, argv: list[str], files: dict[str, bytes], stdin: str | bytes | None,

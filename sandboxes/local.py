@@ -19,12 +19,11 @@ from typing import Any
 from . import _bwrap, _limits, _seccomp
 from ._capture import Captured, run_captured
 from ._cgroup import cgroup_base, make_cgroup
-from ._scratch import check_files, make_scratch, remove_scratch
+from ._scratch import MAIN_FILE, check_files, make_scratch, python_files, remove_scratch
 from .base import ExecResult, Isolation, Limits, Sandbox, SandboxError
 
 log = logging.getLogger("nemogym.sandboxes")
 
-MAIN_FILE = "main.py"
 _CGROUP_SLACK = 4  # bwrap's own processes (outer, pid 1) and the /bin/sh that joins the cgroup
 
 
@@ -98,12 +97,7 @@ class LocalSandbox(Sandbox):
     def run_python(self, code: str, *, files: dict[str, str | bytes] | None = None,
                    stdin: str | bytes | None = None, limits: Limits | None = None) -> ExecResult:
         """Run ``code`` as ``/work/main.py`` with the configured interpreter."""
-        if not isinstance(code, str):
-            raise ValueError("code must be a str")
-        checked = check_files(files)
-        if MAIN_FILE in checked:
-            raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
-        checked[MAIN_FILE] = code.encode()
+        checked = python_files(code, files)
         data = stdin.encode() if isinstance(stdin, str) else stdin
         python = self._python_inside if self.isolation == "bubblewrap" else self.python
         return self._run([python, *self.python_flags, MAIN_FILE], checked, data,

@@ -34,9 +34,9 @@ from typing import Any
 
 from . import _bwrap, _limits, _seccomp
 from ._cgroup import PidsCgroup, make_cgroup
-from ._scratch import check_files
+from ._scratch import check_files, python_files
 from .base import ExecResult, Isolation, Limits, Sandbox, SandboxError
-from .local import MAIN_FILE, describe_layers, missing_bwrap_message
+from .local import describe_layers, missing_bwrap_message
 
 log = logging.getLogger("nemogym.sandboxes")
 
@@ -368,12 +368,7 @@ class WarmPool(Sandbox):
     def run_python(self, code: str, *, files: dict[str, str | bytes] | None = None,
                    stdin: str | bytes | None = None, limits: Limits | None = None) -> ExecResult:
         """Run ``code`` as ``/work/main.py`` (``__name__ == "__main__"``) in a forked worker."""
-        if not isinstance(code, str):
-            raise ValueError("code must be a str")
-        checked = check_files(files)
-        if MAIN_FILE in checked:
-            raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
-        checked[MAIN_FILE] = code.encode()
+        checked = python_files(code, files)
         job = {"kind": "python", "code": code, **_payload(checked, stdin)}
         return self._job(job, limits or self.limits)
 
