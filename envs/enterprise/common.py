@@ -165,6 +165,21 @@ class TaskTemplate:
     build: Callable[[random.Random, sqlite3.Connection, int], Task]
 
 
+def persona_template(name: str, kind: str, build: Callable[[random.Random, sqlite3.Connection, int], Task],
+                     who: Callable[[sqlite3.Connection, Any], str]) -> TaskTemplate:
+    """A ``TaskTemplate`` whose tasks tell an LLM user who they are (``metadata["scenario"]``).
+
+    ``who(db, user_id)`` describes the task's user, e.g. "Ana Diaz, a sales rep".
+    """
+    def with_persona(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
+        task = build(rng, db, world)
+        task.metadata["scenario"] = f"You are {who(db, task.metadata['user_id'])}. Your request: {task.prompt}"
+        return task
+
+    with_persona.__name__ = build.__name__
+    return TaskTemplate(name, kind, with_persona)
+
+
 class TemplateTasks(TaskSource):
     """Infinite tasks cycling over templates and worlds (see module docstring)."""
 

@@ -14,7 +14,7 @@ import random
 import sqlite3
 from typing import Any
 
-from nemogym.envs.enterprise.common import TaskTemplate
+from nemogym.envs.enterprise.common import TaskTemplate, persona_template
 from nemogym.envs.enterprise.crm.data import DEAL_KINDS, FIRST, LAST, PRODUCTS, STAGES, TITLES
 
 from nemogym.tasks import Task
@@ -296,16 +296,13 @@ def rep_self_approve(rng: random.Random, db: sqlite3.Connection, world: int) -> 
                                   f"Approved; {manager['name']} would normally do this."])
 
 
-def _template(name: str, kind: str, build: Any) -> TaskTemplate:
-    """A ``TaskTemplate`` whose tasks tell an LLM user who they are (``metadata["scenario"]``)."""
-    def with_persona(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
-        task = build(rng, db, world)
-        who = db.execute("SELECT name, role AS what FROM users WHERE id = ?", (task.metadata["user_id"],)).fetchone()
-        task.metadata["scenario"] = f"You are {who['name']}, a sales {who['what']}. Your request: {task.prompt}"
-        return task
+def _who(db: sqlite3.Connection, user_id: Any) -> str:
+    row = db.execute("SELECT name, role FROM users WHERE id = ?", (user_id,)).fetchone()
+    return f"{row['name']}, a sales {row['role']}"
 
-    with_persona.__name__ = build.__name__
-    return TaskTemplate(name, kind, with_persona)
+
+def _template(name: str, kind: str, build: Any) -> TaskTemplate:
+    return persona_template(name, kind, build, _who)
 
 
 TEMPLATES: list[TaskTemplate] = [

@@ -14,7 +14,7 @@ import random
 import sqlite3
 from typing import Any
 
-from nemogym.envs.enterprise.common import TaskTemplate
+from nemogym.envs.enterprise.common import TaskTemplate, persona_template
 from nemogym.envs.enterprise.hr.data import TEAM_OFF_LIMIT, TODAY, span
 
 from nemogym.tasks import Task
@@ -347,16 +347,13 @@ def harassment_report(rng: random.Random, db: sqlite3.Connection, world: int) ->
                    "I opened an HR case about it."])
 
 
-def _template(name: str, kind: str, build: Any) -> TaskTemplate:
-    """A ``TaskTemplate`` whose tasks tell an LLM user who they are (``metadata["scenario"]``)."""
-    def with_persona(rng: random.Random, db: sqlite3.Connection, world: int) -> Task:
-        task = build(rng, db, world)
-        who = db.execute("SELECT name, title AS what FROM employees WHERE id = ?", (task.metadata["user_id"],)).fetchone()
-        task.metadata["scenario"] = f"You are {who['name']}, {who['what']}. Your request: {task.prompt}"
-        return task
+def _who(db: sqlite3.Connection, user_id: Any) -> str:
+    row = db.execute("SELECT name, title FROM employees WHERE id = ?", (user_id,)).fetchone()
+    return f"{row['name']}, {row['title']}"
 
-    with_persona.__name__ = build.__name__
-    return TaskTemplate(name, kind, with_persona)
+
+def _template(name: str, kind: str, build: Any) -> TaskTemplate:
+    return persona_template(name, kind, build, _who)
 
 
 TEMPLATES: list[TaskTemplate] = [
