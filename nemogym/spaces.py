@@ -28,8 +28,8 @@ def _random_text(rng: np.random.Generator, max_len: int) -> str:
     return "".join(rng.choice(_ALPHABET, size=n)) if n else ""
 
 
-class ChatObservationSpace(Space[dict]):
-    """Observations: a dict of OpenAI chat ``messages`` and OpenAI function ``tools``."""
+class _StructuredSpace(Space[Any]):
+    """A space of Python structures (not arrays): equal to any instance of the same class."""
 
     def __init__(self, max_sample_len: int = 64, seed: int | None = None):
         self.max_sample_len = max_sample_len
@@ -38,6 +38,19 @@ class ChatObservationSpace(Space[dict]):
     @property
     def is_np_flattenable(self) -> bool:
         return False
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ChatObservationSpace(_StructuredSpace):
+    """Observations: a dict of OpenAI chat ``messages`` and OpenAI function ``tools``."""
 
     def contains(self, x: Any) -> bool:
         if not isinstance(x, dict) or set(x) != {"messages", "tools"}:
@@ -57,23 +70,10 @@ class ChatObservationSpace(Space[dict]):
             "tools": [],
         }
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ChatObservationSpace)
-
-    def __repr__(self) -> str:
-        return "ChatObservationSpace()"
 
 
-class AssistantActionSpace(Space[Any]):
+class AssistantActionSpace(_StructuredSpace):
     """Actions: the assistant's text, or an assistant message dict (content and/or tool_calls)."""
-
-    def __init__(self, max_sample_len: int = 64, seed: int | None = None):
-        self.max_sample_len = max_sample_len
-        super().__init__(shape=None, dtype=None, seed=seed)
-
-    @property
-    def is_np_flattenable(self) -> bool:
-        return False
 
     def contains(self, x: Any) -> bool:
         if isinstance(x, str):
@@ -87,9 +87,3 @@ class AssistantActionSpace(Space[Any]):
 
     def sample(self, mask: Any = None, probability: Any = None) -> str:
         return _random_text(self.np_random, self.max_sample_len)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AssistantActionSpace)
-
-    def __repr__(self) -> str:
-        return "AssistantActionSpace()"
