@@ -115,3 +115,16 @@ def test_dead_server_is_masked(tmp_path):
     run("eval", "--env", "Arithmetic-v0", "--policy", url, "--model", "m", "--episodes", "2",
         "--out", str(tmp_path / "d.jsonl"))
     assert all(r.masked for r in read_records(tmp_path / "d.jsonl"))
+
+
+def test_new_env_scaffolds_a_package_whose_tests_pass(tmp_path):
+    import subprocess
+    import sys
+
+    out = run("new-env", "Refunds", "--kind", "tools", "--dest", str(tmp_path))
+    assert "created" in out and (tmp_path / "refunds" / "env.py").exists()
+    run("new-env", "Bad", "--kind", "nope", "--dest", str(tmp_path), code=2)
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "refunds"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert tests.returncode == 0, tests.stdout[-2000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout
