@@ -85,6 +85,8 @@ def equal(a: Value, g: Value, ctx: Context) -> bool:
     if isinstance(a, Seq) and isinstance(g, Seq):
         return seq_equal(a, g, ctx)
     if isinstance(a, Seq):  # several values for one quantity: every one must be right
+        if not a.items:  # an empty set/list is no value (all() of nothing would be True)
+            return _note(ctx, "structure", False)
         if a.kind in ("or", "bare", "pm") and len({repr(x) for x in a.items}) > 1:
             ctx.rules.append("several answers for one value")
             return False

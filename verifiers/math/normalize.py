@@ -215,6 +215,8 @@ def _build(toks: list[Tok]) -> Value:
     parts = _split_top(toks, CONNECTIVES, ("word",))
     if len(parts) > 1:
         items = tuple(_build(p) for p in parts if p)
+        if not items:
+            raise ParseError("connectives with no values")
         return items[0] if len(items) == 1 else Seq("or", items)
     # "x \in [1, 2)": the set after the membership sign
     for k, t in enumerate(toks):
@@ -236,6 +238,8 @@ def _build(toks: list[Tok]) -> Value:
         raise ParseError("empty brackets")
     items = _split_top(toks, {",", ";"})
     if len(items) > 1:
+        if not any(items):
+            raise ParseError("separators with no values")
         return Seq("bare", tuple(_build(p) for p in items if p))
     if toks[0].kind == "func" and toks[0].text == "Matrix":
         return _matrix(toks)

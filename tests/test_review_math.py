@@ -1,0 +1,23 @@
+"""Regressions found in review of the math verifier (each failed before its fix)."""
+
+from __future__ import annotations
+
+import pytest
+from nemogym.verifiers.math import verify
+
+_EMPTY_HACKS = [r"\boxed{\emptyset}", r"\boxed{\{\}}", r"\boxed{\varnothing}", r"\boxed{,}",
+                r"\boxed{;}", r"\boxed{\text{or}}", r"\boxed{and}", "The answer is or",
+                "Final answer: ,", r"\boxed{\{\} \cup \{\}}", r"\boxed{x \in \emptyset}"]
+
+
+@pytest.mark.parametrize("response", _EMPTY_HACKS)
+@pytest.mark.parametrize("gold", ["5", "x=5", r"\frac{1}{2}", "-3"])
+def test_an_empty_answer_is_not_equal_to_every_gold(response, gold):
+    v = verify(response, gold)
+    assert v.reward == 0.0 and not v.masked, (response, gold, v.details)
+
+
+def test_the_empty_set_still_matches_an_empty_set_gold():
+    assert verify(r"\boxed{\emptyset}", r"\emptyset").reward == 1.0
+    assert verify(r"\boxed{\{\}}", r"\varnothing").reward == 1.0
+    assert verify(r"\boxed{\emptyset}", r"\{1\}").reward == 0.0
