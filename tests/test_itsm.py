@@ -229,3 +229,15 @@ def test_episodes_in_threads_share_caches_safely():
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(worker, range(4)))
     assert results == [[1.0] * 15] * 4
+
+
+def test_status_reply_that_writes_the_state_as_stored_scores_1():
+    """A reply saying "in_progress" (the state as the tools return it) has the required fact."""
+    env = nemogym.make("nemogym/ITSM-v0").unwrapped
+    i = next(i for i in range(60) if env.tasks.get(i).metadata["template"] == "check_status"
+             and "in_progress" in str(env.tasks.get(i).metadata["required_facts"]))
+    ref = env.reference_for(env.tasks.get(i))
+    reply = ref[-1]["content"].replace("in progress", "in_progress")
+    assert "in_progress" in reply
+    verdict, _ = run_script(env, [*ref[:-1], reply], task_index=i)
+    assert verdict.reward == 1.0, verdict.reason

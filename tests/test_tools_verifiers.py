@@ -129,3 +129,12 @@ def test_missing_ok_option_and_canonical():
     assert tv.match_calls([c("f", a=1, b="y")], exp).reward == 0.0
     assert tv.match_calls([c("f", a=1, d=0)], exp).reward == 0.0
     assert tv.canonical(exp[0]["arguments"]) == {"a": 1, "b": "x"}
+
+
+def test_required_facts_with_underscores_or_markdown_in_the_fact():
+    # the reply's markdown marks (*, _, `) are dropped; a fact holding one (a state such as
+    # in_progress, a code such as no_fault_found) must be read the same way, not missed
+    assert tv.required_facts("The ticket is in_progress.", [["in_progress", "in progress"]]).reward == 1.0
+    assert tv.required_facts("Resolved as `no_fault_found`.", ["no_fault_found"]).reward == 1.0
+    assert tv.required_facts("Mail ana_diaz@x.example", ["ana_diaz@x.example"]).reward == 1.0
+    assert tv.required_facts("The ticket is in progress.", ["in_progress"]).reward == 0.0

@@ -267,16 +267,19 @@ def compare_db(actual: sqlite3.Connection, expected: sqlite3.Connection, *,
 
 
 # -- reply, policy, efficiency ---------------------------------------------------------------
+_MARKDOWN = re.compile(r"[*_`]")
+
+
 def _fact_present(text: str, fact: Any) -> bool:
     if isinstance(fact, list | tuple):
         return any(_fact_present(text, f) for f in fact)
-    return _norm(str(fact)) in text
+    return _norm(_MARKDOWN.sub("", str(fact))) in text  # read the fact as the text is read
 
 
 def required_facts(text: str, facts: Sequence[Any]) -> Verdict:
     """Reward 1.0 iff each fact (a string, or a list of alternatives) occurs in ``text``
     (case- and whitespace-insensitive). Component ``fraction``: the share present."""
-    norm = _norm(re.sub(r"[*_`]", "", text or ""))
+    norm = _norm(_MARKDOWN.sub("", text or ""))
     missing = [f for f in facts if not _fact_present(norm, f)]
     frac = 1 - len(missing) / len(facts) if facts else 1.0
     details: dict[str, Any] = {"missing": missing}
