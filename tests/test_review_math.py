@@ -21,3 +21,10 @@ def test_the_empty_set_still_matches_an_empty_set_gold():
     assert verify(r"\boxed{\emptyset}", r"\emptyset").reward == 1.0
     assert verify(r"\boxed{\{\}}", r"\varnothing").reward == 1.0
     assert verify(r"\boxed{\emptyset}", r"\{1\}").reward == 0.0
+
+
+@pytest.mark.parametrize("response", [r"So, the answer is $\$42$.", r"The answer is $\$42.00$",
+                                      r"Final answer: $\$42$ in total."])
+def test_an_escaped_dollar_inside_math_mode_is_not_the_closing_dollar(response):
+    v = verify(response, "42")
+    assert v.reward == 1.0, v.details

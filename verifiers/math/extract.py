@@ -30,6 +30,7 @@ _ANSWER = re.compile(r"(?:\bthe\s+(?:correct\s+)?answer\s+is\b|\banswer\s+is\b|\
                      re.IGNORECASE)
 _GSM8K = re.compile(r"####[ \t]*(.*)")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_DOLLAR = re.compile(r"(?<!\\)\$")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|[ \t](?:because|since|which|as|so|where)\s")
 
 
@@ -80,9 +81,9 @@ def _trim(s: str) -> str:
     s = s.strip().lstrip("*:= ").strip()
     if s.startswith("$"):
         inner = s.lstrip("$")
-        close = inner.find("$")
-        if close > 0:
-            return inner[:close].strip()
+        close = _DOLLAR.search(inner)  # the closing $, not an escaped \$ (currency)
+        if close and close.start() > 0:
+            return inner[:close.start()].strip()
     if s.startswith("\\(") and "\\)" in s:
         return s[2:s.index("\\)")].strip()
     if s.startswith("\\[") and "\\]" in s:
