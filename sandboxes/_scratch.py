@@ -15,14 +15,25 @@ def check_files(files: dict[str, str | bytes] | None) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for name, content in (files or {}).items():
         p = PurePosixPath(name)
-        if not name or p.is_absolute() or ".." in p.parts or name.endswith("/"):
+        if not name or p.is_absolute() or ".." in p.parts or name.endswith("/") or not p.parts:
             raise ValueError(f"file name must be a relative path inside the scratch dir: {name!r}")
+        if "\0" in name or any(len(part.encode()) > 255 for part in p.parts):
+            raise ValueError(f"file name has a NUL or a component over 255 bytes: {name[:80]!r}")
         if isinstance(content, str):
             content = content.encode()
         elif not isinstance(content, bytes | bytearray):
             raise ValueError(f"file {name!r}: content must be str or bytes, got {type(content).__name__}")
         out[str(p)] = bytes(content)
+    _check_no_file_is_a_dir(out)
     return out
+
+
+def _check_no_file_is_a_dir(files: dict[str, bytes]) -> None:
+    """ValueError if one file's path is a parent directory of another's (both cannot exist)."""
+    dirs = {str(parent) for name in files for parent in PurePosixPath(name).parents} - {"."}
+    clash = sorted(dirs & files.keys())
+    if clash:
+        raise ValueError(f"file {clash[0]!r} is also the directory of other files")
 
 
 #: Where ``run_python`` puts the program, relative to the scratch dir.
@@ -37,6 +48,7 @@ def python_files(code: str, files: dict[str, str | bytes] | None) -> dict[str, b
     if MAIN_FILE in checked:
         raise ValueError(f"files may not contain {MAIN_FILE!r}: run_python writes the code there")
     checked[MAIN_FILE] = code.encode()
+    _check_no_file_is_a_dir(checked)
     return checked
 
 

@@ -134,6 +134,20 @@ def test_bad_input_is_a_clear_error(sb):
     assert sb.run_python("print('still fine')").stdout == "still fine\n"
 
 
+def test_file_names_that_cannot_be_created_are_a_value_error(sb):
+    """A name that is the scratch dir itself, a file that is also a parent dir of another
+    file, a NUL or an over-long component is the caller's mistake on every backend: a
+    ValueError, not a program failure (cold bwrap exited 1) or a masked SandboxError (pool)."""
+    for files in ({".": "x"}, {"a": "x", "a/b": "y"}, {"a/b": "y", "a": "x"}, {"a\x00b": "x"},
+                  {"x" * 300: "x"}, {"d/" + "y" * 256 + "/f": "x"}):
+        with pytest.raises(ValueError):
+            sb.run_python("pass", files=files)
+    with pytest.raises(ValueError):
+        sb.run_python("pass", files={"main.py/x": "y"})  # main.py is the program, not a dir
+    r = sb.run_python("print(open('a/b').read(), open('c').read())", files={"a/b": "1", "./c": "2"})
+    assert r.stdout == "1 2\n"
+
+
 def test_refuses_without_bubblewrap_unless_opted_in(caplog):
     with pytest.raises(SandboxError, match="allow_unsandboxed=True"):
         LocalSandbox(bwrap="/nonexistent/bwrap")
