@@ -28,3 +28,13 @@ def test_the_empty_set_still_matches_an_empty_set_gold():
 def test_an_escaped_dollar_inside_math_mode_is_not_the_closing_dollar(response):
     v = verify(response, "42")
     assert v.reward == 1.0, v.details
+
+
+def test_inequalities_joined_by_or_equal_a_union_of_intervals():
+    gold = r"(-\infty,2)\cup(3,\infty)"
+    assert verify(r"\boxed{x<2 \text{ or } x>3}", gold).reward == 1.0
+    assert verify(r"\boxed{x>3 \text{ or } x<2}", gold).reward == 1.0
+    assert verify(r"\boxed{x<2 \text{ or } x \ge 3}", gold).reward == 0.0
+    assert verify(r"\boxed{x<2 \text{ or } x>4}", gold).reward == 0.0
+    assert verify(r"\boxed{x<2}", gold).reward == 0.0
+    assert verify(r"\boxed{(-\infty,2)\cup(3,\infty)}", r"x<2 \text{ or } x>3").reward == 1.0

@@ -77,8 +77,8 @@ def equal(a: Value, g: Value, ctx: Context) -> bool:
         iv = relation_interval(g)
         return iv is not None and equal(a, iv, ctx)
     if isinstance(a, Union) or isinstance(g, Union):
-        ai = a.items if isinstance(a, Union) else (a,)
-        gi = g.items if isinstance(g, Union) else (g,)
+        ai = a.items if isinstance(a, Union) or _is_or(a) else (a,)  # x < 2 or x > 3
+        gi = g.items if isinstance(g, Union) or _is_or(g) else (g,)
         return _note(ctx, "union", _unordered(ai, gi, ctx))
     if isinstance(a, MatrixValue) or isinstance(g, MatrixValue):
         return _matrix_equal(a, g, ctx)
@@ -94,6 +94,10 @@ def equal(a: Value, g: Value, ctx: Context) -> bool:
     if isinstance(g, Seq):
         return False
     return False
+
+
+def _is_or(v: Value) -> bool:
+    return isinstance(v, Seq) and v.kind == "or"
 
 
 def _note(ctx: Context, rule: str, ok: bool) -> bool:
