@@ -38,3 +38,24 @@ def test_inequalities_joined_by_or_equal_a_union_of_intervals():
     assert verify(r"\boxed{x<2 \text{ or } x>4}", gold).reward == 0.0
     assert verify(r"\boxed{x<2}", gold).reward == 0.0
     assert verify(r"\boxed{(-\infty,2)\cup(3,\infty)}", r"x<2 \text{ or } x>3").reward == 1.0
+
+
+@pytest.mark.parametrize("gold", [None, float("nan")])
+@pytest.mark.parametrize("response", [r"\boxed{None}", r"\boxed{nan}", r"\boxed{5}"])
+def test_a_missing_gold_is_masked_not_graded_against_its_repr(gold, response):
+    v = verify(response, gold)
+    assert v.masked and v.reward == 0.0, v
+
+
+def test_mathqa_row_with_a_null_answer_is_masked(tmp_path):
+    import json
+
+    from nemogym import make
+
+    data = tmp_path / "rows.jsonl"
+    data.write_text(json.dumps({"question": "q", "answer": None}) + "\n"
+                    + json.dumps({"question": "q2", "answer": "5"}) + "\n")
+    env = make("nemogym/MathQA-v0", data=str(data))
+    env.reset(options={"task_index": 0})
+    _, reward, *_, info = env.step({"role": "assistant", "content": r"\boxed{None}"})
+    assert reward == 0.0 and info["verdict"].masked

@@ -166,6 +166,8 @@ def verify(response: str, gold: Any, **options: Any) -> Verdict:
 def _verify(response: str, gold: Any, opts: MathOptions) -> Verdict:
     if not isinstance(response, str):
         return Verdict.wrong(f"response must be text, got {type(response).__name__}", extracted=None)
+    if gold is None or (isinstance(gold, float) and gold != gold):  # null / NaN cell: no gold
+        return Verdict.infra_failure("the gold answer is missing", gold=repr(gold))
     gtext = gold_text(gold)
     if not gtext:
         return Verdict.infra_failure("the gold answer is empty", gold=str(gold)[:200])
