@@ -64,6 +64,9 @@ def new_env(name: str, kind: Kind, dest: Path) -> list[Path]:
     if root.exists():
         raise FileExistsError(f"{root} already exists")
     in_tree = _in_tree(dest)
+    if not in_tree and _shadows_a_module(n["pkg"]):
+        raise ValueError(f"env name {name!r}: a top-level package {n['pkg']!r} would shadow the module of "
+                         "that name (stdlib or installed); pick another name")
     module = f"nemogym.envs.{n['pkg']}" if in_tree else n["pkg"]
     path_setup = "" if in_tree else (
         "import sys\nfrom pathlib import Path\n\n"
@@ -87,6 +90,19 @@ def new_env(name: str, kind: Kind, dest: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return list(files)
+
+
+def _shadows_a_module(pkg: str) -> bool:
+    """True if ``pkg`` is a stdlib or importable top-level module (the package would hide it)."""
+    import importlib.util
+    import sys
+
+    if pkg in sys.stdlib_module_names or pkg in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(pkg) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _test_path(dest: Path, root: Path, pkg: str, in_tree: bool) -> Path:

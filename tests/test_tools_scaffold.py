@@ -56,3 +56,14 @@ def test_generated_tests_can_fail(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "quiz_bowl/tests"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and "failed" in out.stdout
+
+
+def test_out_of_tree_names_that_would_shadow_a_module_are_refused(tmp_path):
+    """Outside nemogym's tree the package is top-level and its tests put its folder first on
+    sys.path: a package named random, json or pytest would shadow that module and its own
+    generated tests would fail, so the name is refused (inside the tree it is fine)."""
+    for name in ("Random", "Json", "Sqlite3", "Pytest", "Typing"):
+        with pytest.raises(ValueError, match="shadow"):
+            new_env(name, "tools", tmp_path)
+    assert not any(tmp_path.iterdir())
+    assert names_for("Random")["pkg"] == "random"  # the name itself is fine (in-tree use)
