@@ -302,3 +302,19 @@ def test_llm_user_over_a_real_openai_http_server():
     finally:
         stop()
         stop_bad()
+
+
+def test_deeply_nested_arguments_are_a_bad_call_not_a_masked_episode():
+    """JSON nested past Python's recursion limit is the model's malformed output: a bad_json
+    call the model is told about (and scored on), never a RecursionError masking the episode."""
+    deep = "[" * 100_000
+    env = NotesEnv(Tasks(), user="scripted")
+    env.reset(options={"task_index": 0})
+    obs, r, term, trunc, _ = env.step(msg(call("add_note", deep, "1")))
+    assert not term and not trunc
+    assert "not valid JSON" in obs["messages"][-1]["content"]
+    obs, r, term, trunc, _ = env.step({"role": "assistant", "content": "<tool_call>" + deep})
+    assert not term and "not valid JSON" in obs["messages"][-1]["content"]
+    _, _, term, _, info = env.step("Done.")
+    v = info["verdict"]
+    assert term and not v.masked and v.reward == 0.0 and v.details["bad_calls"] == {"bad_json": 2}

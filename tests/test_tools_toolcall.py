@@ -123,3 +123,13 @@ def test_bfcl_rows_with_possible_answers_and_optional_arguments():
     assert _step(env, 0, msg(base=10, height=5, unit="m"))[0] == 0.0
     assert _step(env, 0, msg(base=10))[0] == 0.0
     assert _step(env, 0, env.reference_action())[0] == 1.0          # canonical: first option, "units"
+
+
+def test_deeply_nested_arguments_score_zero_unmasked():
+    env = nemogym.make("nemogym/ToolCall-v0")
+    deep = "[" * 100_000
+    for action in ({"role": "assistant", "content": None, "tool_calls": [
+            {"id": "1", "type": "function", "function": {"name": "get_weather", "arguments": deep}}]},
+            {"role": "assistant", "content": "<tool_call>" + deep}):
+        r, v = _step(env, 0, action)
+        assert r == 0.0 and not v.masked and "not valid JSON" in v.reason

@@ -46,6 +46,8 @@ def parse_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
         value = json.loads(raw)
     except json.JSONDecodeError as e:
         return {}, f"arguments are not valid JSON ({e.msg} at char {e.pos}): {raw[:200]!r}"
+    except RecursionError:  # nested deeper than the parser can go: the model's output, not ours
+        return {}, f"arguments are not valid JSON (nested too deeply): {raw[:200]!r}"
     if not isinstance(value, dict):
         return {}, f"arguments must be a JSON object, got {type(value).__name__}"
     return value, None
@@ -88,6 +90,9 @@ def _hermes(block: str, call_id: str) -> ParsedCall:
     except json.JSONDecodeError as e:
         return ParsedCall(call_id, _guess_name(block), raw_arguments=block[:2000], source="hermes",
                           error=f"<tool_call> block is not valid JSON ({e.msg} at char {e.pos}): {block[:200]!r}")
+    except RecursionError:
+        return ParsedCall(call_id, _guess_name(block), raw_arguments=block[:2000], source="hermes",
+                          error=f"<tool_call> block is not valid JSON (nested too deeply): {block[:200]!r}")
     if not isinstance(obj, dict) or not isinstance(obj.get("name"), str) or not obj["name"]:
         return ParsedCall(call_id, "", raw_arguments=block[:2000], source="hermes",
                           error='<tool_call> block must be {"name": ..., "arguments": {...}}')
