@@ -318,3 +318,24 @@ def test_deeply_nested_arguments_are_a_bad_call_not_a_masked_episode():
     _, _, term, _, info = env.step("Done.")
     v = info["verdict"]
     assert term and not v.masked and v.reward == 0.0 and v.details["bad_calls"] == {"bad_json": 2}
+
+
+def test_users_see_the_agent_text_without_its_tool_call_blocks():
+    """Hermes <tool_call> blocks are requests to the env, not words to the user: the LLM user
+    is not shown them, and the scripted user answers the agent's latest message only."""
+    pol = ScriptPolicy(["It should say: buy milk."])
+    env = NotesEnv(Tasks(), user=LLMUser(pol))
+    env.reset(options={"task_index": 0})
+    env.step({"role": "assistant", "content": 'Let me check. <tool_call>{"name": "count_notes", '
+                                               '"arguments": {}}</tool_call>'})
+    env.step("What should the note say?")
+    sent = pol.seen[0]
+    assert all("<tool_call>" not in m["content"] for m in sent)
+    assert [m["role"] for m in sent] == ["system", "assistant", "user", "user"]
+    assert sent[2] == {"role": "user", "content": "Let me check."}
+    task = Tasks().get(0)
+    convo = [{"role": "assistant", "content": '<tool_call>{"name": "add_note", "arguments": '
+                                              '{"text": "note, say?"}}</tool_call>'},
+             {"role": "tool", "content": "OK"}, {"role": "assistant", "content": None}]
+    turn = asyncio.run(ScriptedUser().areply(task, convo, {}))
+    assert turn.done and "buy milk" not in turn.content  # an empty reply is not a question about the note

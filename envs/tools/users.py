@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from nemogym.envs.tools.parsing import strip_tool_calls
+
 from nemogym.messages import Message
 from nemogym.tasks import Task
 
@@ -101,9 +103,11 @@ def _mentions(text: str, keywords: list[str]) -> bool:
 
 
 def _last_agent_text(conversation: list[Message]) -> str:
+    """The text of the agent's latest message (the one the user answers), tool-call blocks removed."""
     for m in reversed(conversation):
-        if m.get("role") == "assistant" and isinstance(m.get("content"), str):
-            return m["content"]
+        if m.get("role") == "assistant":
+            text = m.get("content")
+            return strip_tool_calls(text) if isinstance(text, str) else ""
     return ""
 
 
@@ -143,8 +147,8 @@ class LLMUser:
             text = m.get("content")
             if m.get("role") == "user" and isinstance(text, str):
                 msgs.append({"role": "assistant", "content": text})
-            elif m.get("role") == "assistant" and isinstance(text, str) and text.strip():
-                msgs.append({"role": "user", "content": text})
+            elif m.get("role") == "assistant" and isinstance(text, str) and strip_tool_calls(text):
+                msgs.append({"role": "user", "content": strip_tool_calls(text)})
         return msgs
 
     async def areply(self, task: Task, conversation: list[Message], state: dict[str, Any]) -> UserTurn:
