@@ -81,6 +81,7 @@ def check(env_id: str, *, tasks: int = 5, seeds: tuple[int, ...] = (0, 1, 2),
     except Exception as e:  # noqa: BLE001
         report.add("gymnasium check_env", False, f"{type(e).__name__}: {e}")
 
+    other = None
     try:
         other = make(info.id, **kwargs)
         same = all(env.reset(seed=s)[0] == other.reset(seed=s)[0] for s in seeds)
@@ -89,6 +90,8 @@ def check(env_id: str, *, tasks: int = 5, seeds: tuple[int, ...] = (0, 1, 2),
                    + ("" if info.deterministic else " (env declares itself non-deterministic)"))
     except Exception as e:  # noqa: BLE001
         report.add("determinism under seed", False, f"{type(e).__name__}: {e}")
+    finally:
+        _quiet_close(other)
 
     size = getattr(getattr(env, "tasks", None), "size", None)
     n = tasks if size is None else min(tasks, size)
@@ -119,7 +122,11 @@ def check(env_id: str, *, tasks: int = 5, seeds: tuple[int, ...] = (0, 1, 2),
         except Exception as e:  # noqa: BLE001
             report.add(f"{name} gets 0", False, f"raised {type(e).__name__}: {e}")
 
-    fixtures = env.fixtures() if hasattr(env, "fixtures") else []
+    try:
+        fixtures = env.fixtures() if hasattr(env, "fixtures") else []
+    except Exception as e:  # noqa: BLE001
+        report.add("fixtures", False, f"fixtures() raised {type(e).__name__}: {e}")
+        fixtures = []
     kinds = {f.kind for f in fixtures}
     for f in fixtures:
         actions = f.action if isinstance(f.action, list) else [f.action]
@@ -133,5 +140,14 @@ def check(env_id: str, *, tasks: int = 5, seeds: tuple[int, ...] = (0, 1, 2),
     missing = {"full", "zero", "malformed"} - kinds
     report.add("fixtures cover full, zero, malformed", not missing,
                "all present" if not missing else f"missing: {sorted(missing)}")
-    env.close()
+    _quiet_close(env)
     return report
+
+
+def _quiet_close(env: Any) -> None:
+    if env is None:
+        return
+    try:
+        env.close()
+    except Exception:  # noqa: BLE001, S110 - closing is best effort
+        pass

@@ -10,6 +10,7 @@ either pair and the base class derives the other.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,8 +156,12 @@ class TaskEnv(TextEnv):
         """Prepare per-episode state (a database, a sandbox session) in ``episode.data``."""
 
     async def averify(self, episode: Episode) -> Verdict:
-        """Score the finished episode (default: ``verify`` on the last assistant text)."""
-        return self.verify(episode.task, _last_assistant_text(episode.messages))
+        """Score the finished episode (default: ``verify`` on the last assistant text).
+
+        The sync ``verify`` runs in a worker thread, so a slow or hanging one neither blocks
+        the event loop nor escapes ``verify_timeout_s``.
+        """
+        return await asyncio.to_thread(self.verify, episode.task, _last_assistant_text(episode.messages))
 
     def verify(self, task: Task, response: str) -> Verdict:
         raise NotImplementedError
@@ -193,6 +198,14 @@ class TaskEnv(TextEnv):
         return self.tasks.index_for_seed(seed)
 
     async def areset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if self.episode is not None and not self.episode.done:
+            # A reset in the middle of an episode (a TimeLimit wrapper, a runner's max_turns):
+            # release that episode's resources first.
+            self.episode.done = True
+            try:
+                await self.ateardown(self.episode)
+            except Exception:  # noqa: BLE001, S110 - the old episode is gone either way
+                pass
         if seed is not None or not hasattr(self, "_np_random") or self._np_random is None:
             gymnasium.Env.reset(self, seed=seed)
         index = self.task_index_for(seed, options)
@@ -250,6 +263,9 @@ class TaskEnv(TextEnv):
             return Verdict.infra_failure(f"verifier raised: {type(e).__name__}: {e}")
         if not isinstance(verdict, Verdict):
             return Verdict.infra_failure(f"verifier returned {type(verdict).__name__}, not Verdict")
+        if not math.isfinite(verdict.reward):
+            return Verdict.infra_failure(f"verifier returned a non-finite reward ({verdict.reward})",
+                                         verdict=verdict.model_dump(mode="json"))
         return verdict
 
     def _observation(self) -> Observation:

@@ -28,9 +28,9 @@ PolicyOpt = Annotated[str, typer.Option(
     help="A built-in policy (oracle, random, replay:FILE) or the base URL of an "
          "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name to request from an HTTP policy.")]
-EpisodesOpt = Annotated[int, typer.Option(help="How many tasks (task indices start..start+N-1).")]
-RepeatsOpt = Annotated[int, typer.Option(help="Samples per task (for pass@k).")]
-ConcOpt = Annotated[int, typer.Option(help="Episodes in flight at once.")]
+EpisodesOpt = Annotated[int, typer.Option(min=1, help="How many tasks (task indices start..start+N-1).")]
+RepeatsOpt = Annotated[int, typer.Option(min=1, help="Samples per task (for pass@k).")]
+ConcOpt = Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")]
 OutOpt = Annotated[Path | None, typer.Option(help="JSONL file to append episodes to.")]
 ResumeOpt = Annotated[bool, typer.Option(help="Skip episodes the --out file already holds.")]
 EnvArgOpt = Annotated[list[str] | None, typer.Option("--env-arg", help="KEY=VALUE passed to the env (repeatable).")]
@@ -61,8 +61,8 @@ def _run(env: str, policy: str, model: str | None, episodes: int, repeats: int,
                         sampling=Sampling(temperature=temperature, max_tokens=max_tokens))
     try:
         pol = make_policy(policy, model=model, concurrency=concurrency)
-    except ValueError as e:
-        raise typer.BadParameter(str(e)) from None
+    except (ValueError, OSError) as e:  # an unknown spec, a replay file that is not there
+        raise typer.BadParameter(str(e), param_hint="'--policy'") from None
 
     async def go() -> RolloutSummary:
         try:
@@ -96,7 +96,7 @@ def rollout_cmd(env: EnvOpt = None, policy: PolicyOpt = "oracle", model: ModelOp
                 out: OutOpt = None, resume: ResumeOpt = False, env_arg: EnvArgOpt = None,
                 start: Annotated[int, typer.Option(help="First task index.")] = 0,
                 seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
-                max_turns: Annotated[int, typer.Option(help="Runner bound on turns per episode.")] = 64,
+                max_turns: Annotated[int, typer.Option(min=1, help="Runner bound on turns per episode.")] = 64,
                 temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
                 max_tokens: Annotated[int | None, typer.Option(help="Max tokens per generation.")] = None,
                 timeout: Annotated[float | None, typer.Option(help="Per-episode deadline, seconds.")] = None,
@@ -114,10 +114,10 @@ def eval_cmd(env: EnvOpt = None, policy: PolicyOpt = "oracle", model: ModelOpt =
              records: Annotated[list[Path] | None, typer.Option(
                  "--records", help="Score existing JSONL file(s) instead of running (repeatable).")] = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics as JSON here.")] = None,
-             k: Annotated[list[int] | None, typer.Option("--k", help="k for pass@k (repeatable).")] = None,
+             k: Annotated[list[int] | None, typer.Option("--k", min=1, help="k for pass@k (repeatable).")] = None,
              start: Annotated[int, typer.Option(help="First task index.")] = 0,
              seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
-             max_turns: Annotated[int, typer.Option(help="Runner bound on turns per episode.")] = 64,
+             max_turns: Annotated[int, typer.Option(min=1, help="Runner bound on turns per episode.")] = 64,
              temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
              max_tokens: Annotated[int | None, typer.Option(help="Max tokens per generation.")] = None,
              timeout: Annotated[float | None, typer.Option(help="Per-episode deadline, seconds.")] = None,
@@ -127,6 +127,9 @@ def eval_cmd(env: EnvOpt = None, policy: PolicyOpt = "oracle", model: ModelOpt =
 
     speed = None
     if records:
+        for path in records:
+            if not path.is_file():
+                raise typer.BadParameter(f"{path} does not exist", param_hint="'--records'")
         recs = [r for path in records for r in read_records(path)]
         reps = max((r.repeat + 1 for r in recs), default=1)
     else:

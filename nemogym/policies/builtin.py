@@ -118,7 +118,7 @@ class ReplayPolicy:
                              f"({self.skipped_lines} unreadable)")
 
     def _load(self) -> None:
-        with self.path.open(encoding="utf-8") as f:
+        with self.path.open(encoding="utf-8", errors="replace") as f:  # a bad byte fails one line
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue

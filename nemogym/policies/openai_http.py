@@ -325,7 +325,10 @@ def _token_logprobs(lp: Any) -> tuple[list[int] | None, list[float] | None]:
     for e in entries:
         v = e.get("logprob")
         if logprobs is not None:
-            logprobs = logprobs + [float(v)] if isinstance(v, int | float) else None
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                logprobs.append(float(v))
+            else:
+                logprobs = None
         tok = e.get("token")
         if ids is not None:
             if isinstance(tok, str) and tok.startswith("token_id:") and tok[9:].lstrip("-").isdigit():

@@ -92,7 +92,11 @@ class RecordWriter:
 
 
 def _trim_partial_tail(path: Path) -> None:
-    """Drop a last line without a newline (a write cut by a kill): it was never a whole record."""
+    """Drop a last line without a newline (a write cut by a kill): it was never a whole record.
+
+    A last line that is a whole JSON object (a file written without a final newline) is kept
+    and given its newline: readers already count it, so dropping it would lose an episode.
+    """
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb+") as f:
@@ -107,11 +111,24 @@ def _trim_partial_tail(path: Path) -> None:
             buf = f.read(pos - start)
             nl = buf.rfind(b"\n")
             if nl >= 0:
-                f.truncate(start + nl + 1)
-                log.warning("%s: trimmed a partial last line (%d bytes)", path, size - start - nl - 1)
-                return
+                break
             pos = start
-        f.truncate(0)
+        keep = start + nl + 1 if nl >= 0 else 0
+        f.seek(keep)
+        tail = f.read()
+        if _is_json_object(tail):
+            f.seek(0, os.SEEK_END)
+            f.write(b"\n")
+            return
+        f.truncate(keep)
+        log.warning("%s: trimmed a partial last line (%d bytes)", path, size - keep)
+
+
+def _is_json_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw.decode("utf-8", "replace")), dict)
+    except ValueError:
+        return False
 
 
 def iter_record_dicts(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nemogym.policies.base import Policy, PolicyContext, PolicyError, Sampling
+from nemogym.policies.base import Policy, PolicyContext, PolicyError, PolicyResponse, Sampling
 from nemogym.registry import canonical_id, make
 from nemogym.rollout.records import EpisodeRecord, RecordWriter, TurnTrace, completed_keys
 from nemogym.verdict import Verdict
@@ -81,13 +81,32 @@ class _EnvPool:
         self.free.clear()
 
 
+def _new_record(policy: Policy, *, env_id: str, task_index: int, repeat: int, seed: int) -> EpisodeRecord:
+    return EpisodeRecord(env_id=env_id, task_index=task_index, repeat=repeat, seed=seed,
+                         policy=getattr(policy, "name", type(policy).__name__),
+                         model=getattr(policy, "model", None), created_at=time.time())
+
+
 async def play_episode(env: Any, policy: Policy, *, env_id: str, task_index: int, repeat: int,
-                       seed: int, max_turns: int, sampling: Sampling | None = None) -> EpisodeRecord:
-    """Play one episode to the end and return its record; never raises for policy/env failures."""
+                       seed: int, max_turns: int, sampling: Sampling | None = None,
+                       record: EpisodeRecord | None = None) -> EpisodeRecord:
+    """Play one episode to the end and return its record; never raises for policy/env failures.
+
+    ``record`` (optional) is the record to fill in, so that a caller that cuts the episode
+    short still holds what it did so far.
+    """
     t0 = time.perf_counter()
-    rec = EpisodeRecord(env_id=env_id, task_index=task_index, repeat=repeat, seed=seed,
-                        policy=getattr(policy, "name", type(policy).__name__),
-                        model=getattr(policy, "model", None), created_at=time.time())
+    rec = record or _new_record(policy, env_id=env_id, task_index=task_index, repeat=repeat, seed=seed)
+    try:
+        return await _play(env, policy, rec, t0, env_id=env_id, task_index=task_index, repeat=repeat,
+                           seed=seed, max_turns=max_turns, sampling=sampling)
+    except Exception as e:  # noqa: BLE001 - a broken policy or env (wrong types) masks the episode
+        return _finish(rec, Verdict.infra_failure(f"episode raised: {type(e).__name__}: {e}"), t0)
+
+
+async def _play(env: Any, policy: Policy, rec: EpisodeRecord, t0: float, *, env_id: str,
+                task_index: int, repeat: int, seed: int, max_turns: int,
+                sampling: Sampling | None) -> EpisodeRecord:
     policy_s = env_s = 0.0
     usage: dict[str, int] = {}
     try:
@@ -96,7 +115,8 @@ async def play_episode(env: Any, policy: Policy, *, env_id: str, task_index: int
         return _finish(rec, Verdict.infra_failure(f"env reset raised: {type(e).__name__}: {e}"), t0)
     rec.task_id, rec.subset = info.get("task_id"), info.get("subset")
     rec.tools = obs.get("tools", [])
-    messages = obs["messages"]
+    messages = rec.messages = obs["messages"]
+    rec.usage = usage  # filled in place: a record cut by the deadline keeps what happened so far
     verdict: Verdict | None = None
     for turn in range(max_turns):
         ctx = PolicyContext(env=env, env_id=env_id, task_index=task_index, repeat=repeat,
@@ -112,6 +132,10 @@ async def play_episode(env: Any, policy: Policy, *, env_id: str, task_index: int
             break
         t2 = time.perf_counter()
         policy_s += t2 - t1
+        if not isinstance(resp, PolicyResponse):
+            verdict = Verdict.infra_failure(
+                f"policy returned {type(resp).__name__}, not a PolicyResponse")
+            break
         for k, v in (resp.usage or {}).items():
             if isinstance(v, int):
                 usage[k] = usage.get(k, 0) + v
@@ -126,7 +150,7 @@ async def play_episode(env: Any, policy: Policy, *, env_id: str, task_index: int
             break
         finally:
             env_s += time.perf_counter() - t2
-        messages = obs["messages"]
+        messages = rec.messages = obs["messages"]
         if terminated or truncated:
             verdict = info.get("verdict")
             if not isinstance(verdict, Verdict):
@@ -146,6 +170,21 @@ def _finish(rec: EpisodeRecord, verdict: Verdict, t0: float) -> EpisodeRecord:
     rec.masked = verdict.masked
     rec.timings["total_s"] = time.perf_counter() - t0
     return rec
+
+
+async def _discard(env: Any) -> None:
+    """Tear down the episode an env was cut in (if it is a TaskEnv) and close it; best effort."""
+    episode = getattr(env, "episode", None)
+    if episode is not None and not getattr(episode, "done", True) and hasattr(env, "ateardown"):
+        episode.done = True
+        try:
+            await asyncio.wait_for(env.ateardown(episode), 10)
+        except Exception:  # noqa: BLE001, S110 - releasing is best effort
+            pass
+    try:
+        env.close()
+    except Exception:  # noqa: BLE001, S110
+        pass
 
 
 def plan(config: RolloutConfig, done: set[tuple[str, int, int]]) -> Iterator[tuple[int, int]]:
@@ -175,26 +214,31 @@ async def run_rollouts(config: RolloutConfig, policy: Policy, *,
     it = iter(todo)
     t0 = time.perf_counter()
 
+    async def play(task_index: int, repeat: int) -> EpisodeRecord:
+        seed = config.seed_for(task_index, repeat)
+        rec = _new_record(policy, env_id=env_id, task_index=task_index, repeat=repeat, seed=seed)
+        t_start = time.perf_counter()
+        try:
+            env = pool.acquire()
+        except Exception as e:  # noqa: BLE001 - an env that cannot be built masks its episodes
+            return _finish(rec, Verdict.infra_failure(f"env make raised: {type(e).__name__}: {e}"), t_start)
+        coro = play_episode(env, policy, env_id=env_id, task_index=task_index, repeat=repeat, seed=seed,
+                            max_turns=config.max_turns, sampling=config.sampling, record=rec)
+        try:
+            rec = await (coro if config.episode_timeout_s is None
+                         else asyncio.wait_for(coro, config.episode_timeout_s))
+        except TimeoutError:
+            # An env cut mid-step may be in any state: release its episode and close it.
+            await _discard(env)
+            return _finish(rec, Verdict.infra_failure(f"episode exceeded {config.episode_timeout_s}s"),
+                           t_start)
+        pool.release(env)
+        return rec
+
     async def worker() -> None:
         nonlocal masked, finished
         for task_index, repeat in it:
-            env = pool.acquire()
-            try:
-                coro = play_episode(env, policy, env_id=env_id, task_index=task_index,
-                                    repeat=repeat, seed=config.seed_for(task_index, repeat),
-                                    max_turns=config.max_turns, sampling=config.sampling)
-                try:
-                    rec = await (coro if config.episode_timeout_s is None
-                                 else asyncio.wait_for(coro, config.episode_timeout_s))
-                except TimeoutError:
-                    rec = _finish(EpisodeRecord(env_id=env_id, task_index=task_index, repeat=repeat,
-                                                seed=config.seed_for(task_index, repeat)),
-                                  Verdict.infra_failure(
-                                      f"episode exceeded {config.episode_timeout_s}s"), t0)
-                    env = None  # an env cut mid-step may be in any state: do not reuse it
-            finally:
-                if env is not None:
-                    pool.release(env)
+            rec = await play(task_index, repeat)
             rec.env_kwargs, rec.run_id = config.env_kwargs, run_id
             masked += rec.masked
             finished += 1
@@ -205,10 +249,17 @@ async def run_rollouts(config: RolloutConfig, policy: Policy, *,
             if on_episode:
                 on_episode(rec)
 
+    tasks: list[asyncio.Task[None]] = []
     try:
         n_workers = max(1, min(config.concurrency, len(todo)))
-        await asyncio.gather(*(worker() for _ in range(n_workers)))
+        tasks = [asyncio.ensure_future(worker()) for _ in range(n_workers)]
+        await asyncio.gather(*tasks)
     finally:
+        # If one worker failed (a full disk, a raising on_episode), stop the others before the
+        # writer closes under them.
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if writer:
             writer.close()
         pool.close()
