@@ -10,6 +10,7 @@ import math
 import re
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 def _is_number(token: str) -> bool:
@@ -21,6 +22,8 @@ def _close(a: str, b: str, tol: float) -> bool:
         return True
     if not (_is_number(a) and _is_number(b)):
         return False
+    if _INTEGER.fullmatch(a) and _INTEGER.fullmatch(b):
+        return int(a) == int(b)  # integers are exact: a count off by 999 in 10^9 is wrong
     x, y = float(a), float(b)
     if not (math.isfinite(x) and math.isfinite(y)):
         return False
