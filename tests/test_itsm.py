@@ -241,3 +241,20 @@ def test_status_reply_that_writes_the_state_as_stored_scores_1():
     assert "in_progress" in reply
     verdict, _ = run_script(env, [*ref[:-1], reply], task_index=i)
     assert verdict.reward == 1.0, verdict.reason
+
+
+def test_answering_without_identifying_the_caller_scores_0():
+    """A reply that lists every state, priority and group, with no lookup at all, used to meet
+    the required facts of the lookup and refusal tasks (nothing changed in the db, so the state
+    matched). The policy says to identify the caller by email before discussing any ticket."""
+    env = ITSMEnv()
+    shotgun = ("Your ticket is new, in progress, on hold, resolved, closed or cancelled; priority P1, P2, "
+               "P3 or P4; with Service Desk, Desktop Support, Network, Identity & Access, Applications, "
+               "Database, Security or Major Incident.")
+    for i, tpl in enumerate(TEMPLATES):
+        verdict, _ = run_script(env, [shotgun], task_index=i)
+        assert verdict is None or verdict.reward == 0.0, tpl.name
+    i = next(i for i, t in enumerate(TEMPLATES) if t.name == "check_status")
+    verdict, _ = run_script(env, [shotgun], task_index=i)
+    assert "without identifying" in verdict.reason
+    assert run_oracle(env, task_index=i)[0].reward == 1.0

@@ -66,7 +66,9 @@ class ITSMEnv(EnterpriseEnv):
         return sorted(set(out))
 
     def _unverified(self, episode: Episode, db: sqlite3.Connection) -> list[str]:
-        """Ticket actions for a caller who was not identified by email first."""
+        """Ticket actions for a caller who was not identified by email first, and an answer to
+        the task's caller given without ever identifying them (the policy: identify the caller
+        before you discuss any ticket)."""
         verified: set[str] = set()
         out = []
         for c in self.ok_calls(episode):
@@ -78,6 +80,10 @@ class ITSMEnv(EnterpriseEnv):
             caller = c.arguments.get("caller_id") if c.name == "create_ticket" else _caller(db, c.arguments)
             if caller is not None and caller not in verified:
                 out.append(f"{c.name} for caller {caller} before identifying them by email")
+        caller = episode.task.metadata.get("caller_id")
+        if (caller and caller not in verified and episode.data.get("finished_by") != "transfer_to_human"
+                and self.agent_text(episode)):
+            out.append(f"answered caller {caller} without identifying them by email")
         return out
 
 
