@@ -237,6 +237,9 @@ class TaskEnv(TextEnv):
         except Exception as e:  # noqa: BLE001 - an env bug masks the episode, never crashes the run
             return await self._afinish(
                 Verdict.infra_failure(f"env raised: {type(e).__name__}: {e}"), False)
+        problem = _reply_problem(reply)
+        if problem is not None:
+            return await self._afinish(Verdict.infra_failure(f"env returned {problem}"), False)
         ep.messages.extend(reply.messages)
         if reply.done or reply.verdict is not None:
             return await self._afinish(reply.verdict, False)
@@ -288,6 +291,17 @@ class TaskEnv(TextEnv):
             verdict.details.setdefault("teardown_error", f"{type(e).__name__}: {e}")
         info = {"verdict": verdict, "turn": ep.turn}
         return self._observation(), float(verdict.reward), not truncated, truncated, info
+
+
+def _reply_problem(reply: Any) -> str | None:
+    """What is wrong with an ``arespond`` result, or None if it is a well-formed ``Reply``."""
+    if not isinstance(reply, Reply):
+        return f"{type(reply).__name__} from arespond, not a Reply"
+    if not isinstance(reply.messages, list) or not all(isinstance(m, dict) for m in reply.messages):
+        return "a Reply whose messages are not a list of message dicts"
+    if reply.verdict is not None and not isinstance(reply.verdict, Verdict):
+        return f"a Reply whose verdict is a {type(reply.verdict).__name__}, not a Verdict"
+    return None
 
 
 def _last_assistant_text(messages: list[Message]) -> str:

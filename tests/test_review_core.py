@@ -238,3 +238,33 @@ def test_a_non_finite_reward_is_masked_not_recorded():
     env.reset(seed=0)
     _o, reward, terminated, _t, info = env.step("a")
     assert terminated and info["verdict"].masked and reward == 0.0 and "non-finite" in info["verdict"].failure
+
+
+class IllTypedReply(TaskEnv):
+    reply: object = None
+
+    async def arespond(self, episode, message):
+        return self.reply
+
+    def verify(self, task, response):
+        return Verdict.correct()
+
+
+@pytest.mark.parametrize("reply, needle", [
+    (None, "NoneType from arespond"),
+    ("done", "str from arespond"),
+    (Reply(messages=None), "messages are not a list"),
+    (Reply(verdict=1.0), "verdict is a float"),
+])
+def test_an_ill_typed_reply_from_arespond_is_masked_not_raised(reply, needle):
+    env = IllTypedReply(ProceduralTasks(lambda r, d: Task("q", "a"), name="r"), max_turns=3)
+    env.reply = reply
+    env.reset(seed=0)
+    _o, reward, terminated, _t, info = env.step("a")
+    assert terminated and reward == 0.0 and info["verdict"].masked and needle in info["verdict"].failure
+
+
+def test_non_finite_usage_numbers_are_dropped_not_raised():
+    data = {"choices": [{"message": {"role": "assistant", "content": "hi"}}],
+            "usage": {"prompt_tokens": float("nan"), "completion_tokens": 3, "total_tokens": float("inf")}}
+    assert parse_chat_completion(data).usage == {"completion_tokens": 3}

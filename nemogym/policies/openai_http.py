@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 from collections.abc import AsyncGenerator
@@ -278,7 +279,8 @@ def parse_chat_completion(data: Any, default_model: str | None = None) -> Policy
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     return PolicyResponse(
         message=message,
-        usage={k: int(v) for k, v in usage.items() if isinstance(v, int | float) and not isinstance(v, bool)},
+        usage={k: int(v) for k, v in usage.items()
+               if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)},
         finish_reason=choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None,
         model=data.get("model") if isinstance(data.get("model"), str) else default_model,
         prompt_token_ids=prompt_ids,
