@@ -249,3 +249,16 @@ def test_hr_transfer_only_when_the_policy_requires_it():
     transfer = step_message({"name": "transfer_to_human", "arguments": {"reason": "probation question"}}, 9)
     verdict, _ = run_script(e, [*steps[:-1], {**transfer, "content": steps[-1]["content"]}], task_index=i)
     assert verdict.reward == 0.0 and verdict.components["policy"] == 0.0
+
+
+def test_hr_refusal_numbers_need_the_lookup_behind_them():
+    """A reply listing every day count ("0 day ... 40 days remaining") with no lookup used to
+    meet insufficient_balance's required fact; the task now needs the balance to be read."""
+    env = nemogym.make("nemogym/HR-v0").unwrapped
+    i = next(i for i, t in enumerate(env.templates) if t.name == "insufficient_balance")
+    shotgun = "Sorry. " + " ".join(f"{n} day, {n} working day, {n} annual, {n} remaining, {n} more"
+                                   for n in range(41))
+    for w in range(3):
+        verdict, _ = run_script(env, [shotgun], task_index=i + w * len(env.templates))
+        assert verdict.reward == 0.0 and "get_leave_balance" in verdict.reason
+        assert run_oracle(env, task_index=i + w * len(env.templates))[0].reward == 1.0

@@ -10,7 +10,9 @@ API (stable; extend by adding, never renaming):
 * ``TaskTemplate(name, kind, build)``: ``build(rng, db, world_seed) -> Task`` picks records
   from the world and returns a ``Task`` whose ``reference`` is the reference script (see
   ``envs.tools.base``) and whose ``metadata`` may hold ``user_facts``, ``scenario``,
-  ``required_facts``, ``user_id``, ``violation`` (a policy-violating script for fixtures).
+  ``required_facts``, ``user_id``, ``violation`` (a policy-violating script for fixtures),
+  ``required_reads`` (tools that must have been called successfully: the lookups behind a
+  required fact, so that listing every possible value without looking is not rewarded).
   ``kind`` is free text; use ``multi-step``, ``refuse``, ``escalate``, ``ask-user``, ``lookup``.
 * ``TemplateTasks(templates, worlds, n_worlds, name)``: task ``i`` is template
   ``i % len(templates)`` on world ``(i // len(templates)) % n_worlds`` (so indices
@@ -21,7 +23,8 @@ API (stable; extend by adding, never renaming):
   tools: ``db``, ``user_id`` (``task.metadata["user_id"]``), ``now`` (``task.metadata["now"]``
   or ``EnterpriseEnv.now``). Reward = product of ``state`` (final db == db after running the
   reference on a fresh copy), ``facts`` (``required_facts`` in the agent's text) and
-  ``policy`` (no violations); ``efficiency`` (calls used vs needed) is a weight-0 metric.
+  ``policy`` (no violations), x ``reads`` where the task has ``required_reads``;
+  ``efficiency`` (calls used vs needed) is a weight-0 metric.
 """
 
 from __future__ import annotations
@@ -320,6 +323,12 @@ class EnterpriseEnv(ToolEnv):
             "facts": tv.required_facts(self.agent_text(episode), task.metadata.get("required_facts") or []),
             "policy": tv.policy(self.policy_violations(episode, db)),
         }
+        reads = task.metadata.get("required_reads")
+        if reads:
+            done = {c.name for c in self.ok_calls(episode)}
+            missing = [r for r in reads if r not in done]
+            parts["reads"] = (Verdict(reward=1.0) if not missing else
+                              Verdict.wrong(f"answered without looking it up (no successful {', '.join(missing)})"))
         expected_end = task.metadata.get("expected_end")
         if expected_end:
             got = episode.data.get("finished_by")

@@ -150,7 +150,7 @@ def insufficient_balance(rng: random.Random, db: sqlite3.Connection, world: int)
         call("count_working_days", start_date=s.isoformat(), end_date=e.isoformat()),
         f"I can't submit this: {s} to {e} is {n} working days, but you can only book {left:g} more "
         "annual days in 2026."],
-        required=[_days_phrases(left)],
+        required=[_days_phrases(left)], required_reads=["get_leave_balance"],
         violation=[call("submit_leave_request", employee_id=me, leave_type="annual", start_date=s.isoformat(),
                         end_date=e.isoformat()), f"Submitted, although only {left:g} days remain."])
 
