@@ -95,7 +95,7 @@ def load_rows(data: Any, *, split: str = "train", subset: str | None = None) -> 
         if suffix == ".jsonl":
             return _read_jsonl(path)
         if suffix == ".json":
-            loaded = json.loads(path.read_text())
+            loaded = json.loads(path.read_text(encoding="utf-8-sig"))  # -sig: a BOM is not data
             if isinstance(loaded, dict):
                 loaded = loaded.get(split) or loaded.get("data") or []
             return [dict(r) for r in loaded]
@@ -124,7 +124,7 @@ def load_rows(data: Any, *, split: str = "train", subset: str | None = None) -> 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     rows = []
-    with path.open(encoding="utf-8", errors="replace") as f:
+    with path.open(encoding="utf-8-sig", errors="replace") as f:  # -sig: a BOM is not data
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -181,13 +181,13 @@ class DatasetTasks(TaskSource):
         rows = load_rows(data, split=split, subset=subset)
         self.tasks: list[Task] = []
         for i, row in enumerate(rows):
+            if limit is not None and len(self.tasks) >= limit:
+                break
             try:
                 self.tasks.append(self._to_task(transform(row) if transform else row, i))
             except Exception as e:  # noqa: BLE001 - a broken row is reported, never fatal
                 self.skipped.append((i, f"{type(e).__name__}: {e}"))
                 log.warning("dataset row %d skipped: %s", i, e)
-            if limit is not None and len(self.tasks) >= limit:
-                break
         if not self.tasks:
             raise DatasetError(f"no usable rows in {data!r} ({len(self.skipped)} skipped)")
         self.size = len(self.tasks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 
@@ -268,3 +269,23 @@ def test_non_finite_usage_numbers_are_dropped_not_raised():
     data = {"choices": [{"message": {"role": "assistant", "content": "hi"}}],
             "usage": {"prompt_tokens": float("nan"), "completion_tokens": 3, "total_tokens": float("inf")}}
     assert parse_chat_completion(data).usage == {"completion_tokens": 3}
+
+
+def test_dataset_files_with_a_utf8_bom_keep_their_first_row(tmp_path):
+    from nemogym.tasks import DatasetTasks
+
+    rows = [{"question": f"q{i}", "answer": str(i)} for i in range(3)]
+    jsonl, js = tmp_path / "d.jsonl", tmp_path / "d.json"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8-sig")
+    js.write_text(json.dumps(rows), encoding="utf-8-sig")
+    for path in (jsonl, js):
+        tasks = DatasetTasks(path)
+        assert tasks.size == 3 and tasks.get(0).prompt == "q0"
+
+
+def test_dataset_limit_zero_takes_no_row():
+    from nemogym.tasks import DatasetError, DatasetTasks
+
+    assert DatasetTasks([{"question": "a", "answer": 1}] * 5, limit=2).size == 2
+    with pytest.raises(DatasetError):
+        DatasetTasks([{"question": "a", "answer": 1}], limit=0)
