@@ -69,3 +69,25 @@ def test_checker_passes():
 
     report = check("nemogym/MathWithPython-v0", tasks=7)
     assert report.ok, [(r.name, r.detail) for r in report.results if not r.ok]
+
+
+def test_env_instances_share_one_default_sandbox():
+    """The runner makes one env per concurrent episode: each must not start its own warm pool
+    (concurrency x cores workers); they share one, closed when the last user closes."""
+    a = MathWithPythonEnv(timeout_s=2.0)
+    b = MathWithPythonEnv(timeout_s=2.0)
+    try:
+        assert a.sandbox is b.sandbox
+        a.close()
+        v, _ = run_oracle(b, task_index=0)  # a's close did not pull the sandbox from under b
+        assert v.reward == 1.0
+        c = MathWithPythonEnv()
+        assert c.sandbox is b.sandbox
+        c.close()
+    finally:
+        b.close()
+    d = MathWithPythonEnv(timeout_s=2.0)
+    try:
+        assert run_oracle(d, task_index=1)[0].reward == 1.0  # a fresh one after the last close
+    finally:
+        d.close()

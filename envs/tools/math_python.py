@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from fractions import Fraction
 from typing import Any
 
@@ -87,6 +88,35 @@ def generate(rng: random.Random, difficulty: int) -> Task:
                 metadata={"code": code})
 
 
+# One default sandbox per process, shared by every env instance that did not get its own (the
+# runner makes one env per concurrent episode; a warm pool each would start concurrency x cores
+# workers). Counted, so that it is closed when the last env using it closes.
+_SHARED_LOCK = threading.Lock()
+_shared: dict[str, Any] = {"sandbox": None, "users": 0}
+
+
+def _acquire_shared() -> Any:
+    from nemogym.sandboxes import default_sandbox
+
+    with _SHARED_LOCK:
+        if _shared["sandbox"] is None:
+            _shared["sandbox"] = default_sandbox()
+        _shared["users"] += 1
+        return _shared["sandbox"]
+
+
+def _release_shared(sandbox: Any) -> None:
+    """One user fewer; the last one closes it (a sandbox that is not the shared one, e.g. from
+    an env unpickled in another process, is closed at once)."""
+    with _SHARED_LOCK:
+        if sandbox is _shared["sandbox"]:
+            _shared["users"] -= 1
+            if _shared["users"] > 0:
+                return
+            _shared["sandbox"] = None
+    sandbox.close()
+
+
 def _math_verify() -> Any:
     """The math verifier if it is installed, else the exact-match one (imported lazily)."""
     try:
@@ -115,12 +145,12 @@ class MathWithPythonEnv(ToolEnv):
 
     @property
     def sandbox(self) -> Any:
-        """The sandbox (``default_sandbox()`` on first use unless one was given)."""
+        """The sandbox: the one given, else the process's shared ``default_sandbox()``."""
         if self._sandbox is None:
-            from nemogym.sandboxes import SandboxError, default_sandbox
+            from nemogym.sandboxes import SandboxError
 
             try:
-                self._sandbox = default_sandbox()
+                self._sandbox = _acquire_shared()
             except SandboxError as e:
                 raise InfraError(f"no sandbox available for the python tool: {e}") from e
         return self._sandbox
@@ -171,6 +201,6 @@ class MathWithPythonEnv(ToolEnv):
 
     def close(self) -> None:
         if self._own_sandbox and self._sandbox is not None:
-            self._sandbox.close()
-            self._sandbox = None
+            sandbox, self._sandbox = self._sandbox, None
+            _release_shared(sandbox)
         super().close()
