@@ -327,3 +327,13 @@ def test_base_url_normalisation_and_bad_arguments():
         OpenAIHTTPPolicy("ftp://h/v1", "m")
     with pytest.raises(ValueError, match="concurrency"):
         OpenAIHTTPPolicy("http://h/v1", "m", concurrency=0)
+
+
+def test_a_lone_surrogate_in_the_history_is_sent_as_its_json_escape(stub):
+    # A model's earlier turn may hold a lone surrogate (a server's "\ud83d" escape): the next
+    # request must still go out, not fail to encode.
+    url, srv = stub("echo")
+    policy = OpenAIHTTPPolicy(url, "m")
+    resp = call(policy, [{"role": "assistant", "content": "half \ud83d"}, {"role": "user", "content": "again \ud83d"}])
+    assert resp.message["content"] == "again \ud83d"
+    assert srv.server.last_body["messages"][0]["content"] == "half \ud83d"

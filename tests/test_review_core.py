@@ -289,3 +289,18 @@ def test_dataset_limit_zero_takes_no_row():
     assert DatasetTasks([{"question": "a", "answer": 1}] * 5, limit=2).size == 2
     with pytest.raises(DatasetError):
         DatasetTasks([{"question": "a", "answer": 1}], limit=0)
+
+
+class SurrogatePolicy(ShapePolicy):
+    async def __call__(self, messages, tools=None, *, sampling=None, context=None):
+        # what json.loads gives for a server's '"\\ud83d"': a lone surrogate
+        return PolicyResponse(message={"role": "assistant", "content": "half an emoji \ud83d " +
+                                       context.env.reference_action()})
+
+
+def test_a_lone_surrogate_in_model_output_is_written_and_read_back(tmp_path):
+    out = tmp_path / "r.jsonl"
+    s = asyncio.run(run_rollouts(RolloutConfig(env_id="Arithmetic-v0", episodes=3, out=out), SurrogatePolicy()))
+    recs = read_records(out)
+    assert s.finished == 3 and len(recs) == 3
+    assert "\ud83d" in recs[0].messages[-1]["content"] and all(r.reward == 1.0 for r in recs)

@@ -180,7 +180,8 @@ class OpenAIHTTPPolicy:
     async def _post_with_retries(self, session: aiohttp.ClientSession, sem: asyncio.Semaphore,
                                  body: dict[str, Any]) -> Any:
         """POST ``body``; each attempt holds a concurrency slot, backoff sleeps do not."""
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        # backslashreplace: a lone surrogate in the history goes out as its JSON escape
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
         last = "no attempt made"
         attempts = self.max_retries + 1
         for attempt in range(attempts):

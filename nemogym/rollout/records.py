@@ -74,7 +74,9 @@ class RecordWriter:
 
     def write(self, record: EpisodeRecord | dict[str, Any]) -> None:
         data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
-        line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode()
+        # A lone surrogate (a JSON "\ud83d" escape from a server) cannot be UTF-8: write it back
+        # as the same JSON escape, which reads back as the same string.
+        line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8", "backslashreplace")
         view = memoryview(line)
         while view:  # os.write may write less than asked for very large lines
             view = view[os.write(self._fd, view):]

@@ -179,7 +179,7 @@ class StubServer:
         choice: dict[str, Any] = {"index": 0, "message": message,
                                   "finish_reason": "tool_calls" if calls else "stop"}
         data: dict[str, Any] = {
-            "id": f"chatcmpl-{zlib.crc32(prompt_text.encode()):08x}", "object": "chat.completion",
+            "id": f"chatcmpl-{zlib.crc32(_utf8(prompt_text)):08x}", "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model") or self.model,
             "choices": [choice],
             "usage": {"prompt_tokens": len(prompt_toks), "completion_tokens": len(out_toks),
@@ -189,7 +189,7 @@ class StubServer:
         if body.get("logprobs"):
             choice["logprobs"] = {"content": [
                 {"token": f"token_id:{_tok_id(t)}" if as_ids else t,
-                 "logprob": -0.05 * (i % 7), "bytes": list(t.encode()), "top_logprobs": []}
+                 "logprob": -0.05 * (i % 7), "bytes": list(_utf8(t)), "top_logprobs": []}
                 for i, t in enumerate(out_toks)]}
         if body.get("return_token_ids"):
             choice["token_ids"] = [_tok_id(t) for t in out_toks]
@@ -215,7 +215,7 @@ class StubServer:
             value = solve_prompt(prompt)
         except UnsolvableError as e:
             return f"I cannot solve this: {e}"
-        if self.wrong_every and zlib.crc32(prompt.encode()) % self.wrong_every == 0:
+        if self.wrong_every and zlib.crc32(_utf8(prompt)) % self.wrong_every == 0:
             value += 1
         answer = str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
         return f"The answer is \\boxed{{{answer}}}."
@@ -296,7 +296,12 @@ def _tokens(text: str) -> list[str]:
 
 
 def _tok_id(token: str) -> int:
-    return zlib.crc32(token.encode()) % 100_000
+    return zlib.crc32(_utf8(token)) % 100_000
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 bytes that survive a lone surrogate (a client's ``"\\ud83d"`` escape)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 # -- running it ---------------------------------------------------------------------------
