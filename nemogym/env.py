@@ -140,6 +140,7 @@ class TaskEnv(TextEnv):
             self.system_prompt = system_prompt
         self.max_turns = max_turns
         self.episode: Episode | None = None
+        self._torn_down: Episode | None = None  # the last episode whose ateardown ran
 
     # -- hooks -------------------------------------------------------------------------
     def initial_messages(self, task: Task) -> list[Message]:
@@ -198,12 +199,12 @@ class TaskEnv(TextEnv):
         return self.tasks.index_for_seed(seed)
 
     async def areset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        if self.episode is not None and not self.episode.done:
-            # A reset in the middle of an episode (a TimeLimit wrapper, a runner's max_turns):
-            # release that episode's resources first.
+        if self.episode is not None:
+            # A reset in the middle of an episode (a TimeLimit wrapper, a runner's max_turns, a
+            # deadline that cut the verifier): release that episode's resources first.
             self.episode.done = True
             try:
-                await self.ateardown(self.episode)
+                await self._ateardown_once(self.episode)
             except Exception:  # noqa: BLE001, S110 - the old episode is gone either way
                 pass
         if seed is not None or not hasattr(self, "_np_random") or self._np_random is None:
@@ -255,7 +256,23 @@ class TaskEnv(TextEnv):
             return ref[self.episode.turn] if self.episode.turn < len(ref) else None
         return ref
 
+    async def aclose(self) -> None:
+        """Release the current episode (if it was cut short before its teardown), then ``close``."""
+        if self.episode is not None:
+            self.episode.done = True
+            try:
+                await self._ateardown_once(self.episode)
+            except Exception:  # noqa: BLE001, S110 - closing is best effort
+                pass
+        self.close()
+
     # -- internals ---------------------------------------------------------------------
+    async def _ateardown_once(self, ep: Episode) -> None:
+        if getattr(self, "_torn_down", None) is ep:
+            return
+        self._torn_down = ep
+        await self.ateardown(ep)
+
     async def _safe_verify(self, ep: Episode) -> Verdict:
         """Run ``averify`` under ``verify_timeout_s``; a crash or a hang is masked, never raised."""
         try:
@@ -286,7 +303,7 @@ class TaskEnv(TextEnv):
         if verdict is None:
             verdict = await self._safe_verify(ep)
         try:
-            await self.ateardown(ep)
+            await self._ateardown_once(ep)
         except Exception as e:  # noqa: BLE001
             verdict.details.setdefault("teardown_error", f"{type(e).__name__}: {e}")
         info = {"verdict": verdict, "turn": ep.turn}

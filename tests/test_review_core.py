@@ -304,3 +304,37 @@ def test_a_lone_surrogate_in_model_output_is_written_and_read_back(tmp_path):
     recs = read_records(out)
     assert s.finished == 3 and len(recs) == 3
     assert "\ud83d" in recs[0].messages[-1]["content"] and all(r.reward == 1.0 for r in recs)
+
+
+class SlowVerifyCount(TeardownCount):
+    async def arespond(self, episode, message):
+        return Reply(done=True)
+
+    async def averify(self, episode):
+        await asyncio.sleep(10)
+        return Verdict.correct()
+
+
+def test_a_deadline_that_cuts_the_verifier_still_releases_the_episode():
+    nemogym.register("nemogym/TestSlowVerify-v0",
+                     lambda **kw: SlowVerifyCount(ProceduralTasks(lambda r, d: Task("q", "a"), name="sv")),
+                     override=True)
+    TeardownCount.setups = TeardownCount.teardowns = TeardownCount.closes = 0
+    cfg = RolloutConfig(env_id="TestSlowVerify-v0", episodes=2, concurrency=2, episode_timeout_s=0.3)
+    s = asyncio.run(run_rollouts(cfg, SlowOnSecondTurn()))
+    assert s.masked == 2
+    assert TeardownCount.setups == 2 and TeardownCount.teardowns == 2 and TeardownCount.closes == 2
+
+
+def test_teardown_runs_once_per_episode_whatever_ends_it():
+    env = TeardownCount(ProceduralTasks(lambda r, d: Task("q", "a"), name="once"), max_turns=2)
+    TeardownCount.setups = TeardownCount.teardowns = 0
+    env.reset(seed=0)
+    env.reset(seed=1)  # a reset mid-episode releases the first episode
+    assert TeardownCount.teardowns == 1
+    env.step("a")
+    env.step("a")  # truncated at max_turns: released by _afinish
+    env.reset(seed=2)  # ... and not again here
+    assert (TeardownCount.setups, TeardownCount.teardowns) == (3, 2)
+    asyncio.run(env.aclose())
+    assert TeardownCount.teardowns == 3

@@ -173,17 +173,13 @@ def _finish(rec: EpisodeRecord, verdict: Verdict, t0: float) -> EpisodeRecord:
 
 
 async def _discard(env: Any) -> None:
-    """Tear down the episode an env was cut in (if it is a TaskEnv) and close it; best effort."""
-    episode = getattr(env, "episode", None)
-    if episode is not None and not getattr(episode, "done", True) and hasattr(env, "ateardown"):
-        episode.done = True
-        try:
-            await asyncio.wait_for(env.ateardown(episode), 10)
-        except Exception:  # noqa: BLE001, S110 - releasing is best effort
-            pass
+    """Release the episode an env was cut in (``TaskEnv.aclose``) and close it; best effort."""
     try:
-        env.close()
-    except Exception:  # noqa: BLE001, S110
+        if hasattr(env, "aclose"):
+            await asyncio.wait_for(env.aclose(), 10)
+        else:
+            env.close()
+    except Exception:  # noqa: BLE001, S110 - releasing is best effort
         pass
 
 
