@@ -10,6 +10,7 @@ either pair and the base class derives the other.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import random
 from dataclasses import dataclass, field
@@ -231,7 +232,12 @@ class TaskEnv(TextEnv):
         except MalformedAction as e:
             bad = action if isinstance(action, str) else repr(action)[:2000]
             ep.messages.append({"role": "assistant", "content": bad})
-            return await self._afinish(Verdict.wrong(f"malformed action: {e}", malformed=True), False)
+            details: dict[str, Any] = {"malformed": True}
+            if not isinstance(action, str) and _is_json(action):
+                # The stored message holds only the action's repr; keep the action itself so that
+                # replay and reverify send it again (and score it malformed again, not as text).
+                details["malformed_action"] = action
+            return await self._afinish(Verdict.wrong(f"malformed action: {e}", **details), False)
         ep.messages.append(message)
         try:
             reply = await self.arespond(ep, message)
@@ -308,6 +314,14 @@ class TaskEnv(TextEnv):
             verdict.details.setdefault("teardown_error", f"{type(e).__name__}: {e}")
         info = {"verdict": verdict, "turn": ep.turn}
         return self._observation(), float(verdict.reward), not truncated, truncated, info
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def _reply_problem(reply: Any) -> str | None:

@@ -18,7 +18,7 @@ from nemogym.policies.base import PolicyResponse
 from nemogym.policies.builtin import ReplayPolicy
 from nemogym.policies.openai_http import parse_chat_completion
 from nemogym.rollout import RolloutConfig, completed_keys, read_records, reverify_file, run_rollouts
-from nemogym.rollout.records import RecordWriter
+from nemogym.rollout.records import EpisodeRecord, RecordWriter
 from nemogym.tasks import ProceduralTasks, Task
 
 
@@ -338,3 +338,32 @@ def test_teardown_runs_once_per_episode_whatever_ends_it():
     assert (TeardownCount.setups, TeardownCount.teardowns) == (3, 2)
     asyncio.run(env.aclose())
     assert TeardownCount.teardowns == 3
+
+
+class WrongRolePolicy(ShapePolicy):
+    """Sends the right answer in a message with the wrong role: malformed, scored 0."""
+
+    async def __call__(self, messages, tools=None, *, sampling=None, context=None):
+        return PolicyResponse(message={"role": "user", "content": context.env.reference_action()})
+
+
+def test_replay_and_reverify_keep_a_malformed_action_malformed(tmp_path):
+    out = tmp_path / "r.jsonl"
+    s = asyncio.run(run_rollouts(RolloutConfig(env_id="Arithmetic-v0", episodes=3, out=out), WrongRolePolicy()))
+    assert all(r.reward == 0.0 and r.verdict.details["malformed"] for r in s.records)
+    # the stored message is the action's repr, which holds the right answer as text
+    assert "boxed" in s.records[0].messages[-1]["content"]
+    new = asyncio.run(reverify_file(out, tmp_path / "v.jsonl"))
+    assert all(r.reward == 0.0 and r.verdict.details["malformed"] for r in new)
+    replayed = asyncio.run(run_rollouts(RolloutConfig(env_id="Arithmetic-v0", episodes=3), ReplayPolicy(out)))
+    assert all(r.reward == 0.0 and r.verdict.details.get("malformed") for r in replayed.records)
+
+
+def test_a_malformed_action_that_is_not_json_is_still_recorded(tmp_path):
+    env = nemogym.make("Arithmetic-v0")
+    env.reset(seed=0)
+    _o, reward, _t, _tr, info = env.step({"role": "assistant", "content": object()})
+    assert reward == 0.0 and "malformed_action" not in info["verdict"].details
+    with RecordWriter(tmp_path / "r.jsonl") as w:
+        w.write(EpisodeRecord(env_id="nemogym/Arithmetic-v0", task_index=0, verdict=info["verdict"]))
+    assert read_records(tmp_path / "r.jsonl")[0].verdict.details["malformed"]

@@ -185,7 +185,12 @@ def _parse_row(row: Any) -> tuple[str | None, tuple[int, int], list[Message]]:
         msgs = row["messages"]
         if not isinstance(msgs, list):
             raise TypeError("'messages' is not a list")
+        verdict = row.get("verdict")
         turns = [m for m in msgs if isinstance(m, dict) and m.get("role") == "assistant"]
+        details = verdict.get("details") if isinstance(verdict, dict) else None
+        if (turns and isinstance(details, dict) and details.get("malformed")
+                and isinstance(details.get("malformed_action"), dict)):
+            turns[-1] = details["malformed_action"]  # the action itself, not its stored repr
     elif "response" in row:
         resp = row["response"]
         turns = [_as_message(r, "response") for r in (resp if isinstance(resp, list) else [resp])]

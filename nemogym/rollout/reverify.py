@@ -34,8 +34,18 @@ async def reverify_record(rec: EpisodeRecord, env=None) -> EpisodeRecord:
         _close(env)
 
 
+def assistant_turns(messages: list, verdict_details: dict | None = None) -> list:
+    """The actions of a stored episode: its assistant messages, with a malformed last action
+    (stored as its repr, see ``TaskEnv.astep``) restored from ``details["malformed_action"]``."""
+    turns = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+    details = verdict_details or {}
+    if turns and details.get("malformed") and "malformed_action" in details:
+        turns[-1] = details["malformed_action"]
+    return turns
+
+
 async def _reverify(rec: EpisodeRecord, env) -> EpisodeRecord:
-    replies = [m for m in rec.messages if m.get("role") == "assistant"]
+    replies = assistant_turns(rec.messages, rec.verdict.details)
     try:
         await env.areset(seed=rec.seed, options={"task_index": rec.task_index})
         verdict = None
