@@ -140,6 +140,10 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 class _Row(dict):
     """Formatting namespace: a missing placeholder raises a KeyError naming the field."""
 
@@ -206,7 +210,7 @@ class DatasetTasks(TaskSource):
             answer=answer,
             reference=row.get(self.reference_field) if self.reference_field else None,
             id=str(row[self.id_field]) if self.id_field and row.get(self.id_field) is not None else str(i),
-            subset=row.get(self.subset_field) if self.subset_field else None,
+            subset=_text_or_none(row.get(self.subset_field)) if self.subset_field else None,
             metadata=dict(row),
         )
 

@@ -367,3 +367,20 @@ def test_a_malformed_action_that_is_not_json_is_still_recorded(tmp_path):
     with RecordWriter(tmp_path / "r.jsonl") as w:
         w.write(EpisodeRecord(env_id="nemogym/Arithmetic-v0", task_index=0, verdict=info["verdict"]))
     assert read_records(tmp_path / "r.jsonl")[0].verdict.details["malformed"]
+
+
+def test_numeric_subsets_are_scored_not_dropped(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} + 1?", "answer": str(i + 1), "subset": i % 2})
+                            + "\n" for i in range(4)))
+    out = tmp_path / "o.jsonl"
+    result = cli.invoke(app, ["eval", "--env", "MathQA-v0", "--env-arg", f"data={data}", "--episodes", "4",
+                              "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    recs = read_records(out)
+    assert len(recs) == 4 and {r.subset for r in recs} == {"0", "1"}
+    assert "└ 0" in result.output and "└ 1" in result.output
+    # a file written before the fix (a number in subset, task_id) still reads
+    row = json.loads(out.read_text().splitlines()[0])
+    row["subset"], row["task_id"] = 7, 12
+    assert EpisodeRecord.model_validate(row).subset == "7"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nemogym.messages import Message
 from nemogym.verdict import Verdict
@@ -35,6 +35,9 @@ class TurnTrace(BaseModel):
 
 class EpisodeRecord(BaseModel):
     """One finished episode: everything needed to score, resume, re-verify and train."""
+
+    # A dataset's subset or id column may hold numbers: read them as text, never drop the row.
+    model_config = ConfigDict(coerce_numbers_to_str=True)
 
     schema_version: int = SCHEMA_VERSION
     env_id: str
