@@ -19,3 +19,17 @@ def test_float_mode_integer_off_by_a_little_scores_zero_end_to_end():
     tests = IOTests(cases=(IOCase("\n", "1000000000\n"),), compare="float")
     assert verify("```python\nprint(1000000999)\n```", tests).reward == 0.0
     assert verify("```python\nprint(10**9)\n```", tests).reward == 1.0
+
+
+def test_function_tests_pass_ints_longer_than_4300_digits_both_ways():
+    from nemogym.verifiers.code import FunctionTests
+
+    tests = FunctionTests(test="import math\ndef check(candidate):\n"
+                               "    assert candidate(2000) == math.factorial(2000)\n"
+                               "    assert candidate(10**5000 - 1) == 10**5000\n",
+                          entry_point="f")
+    program = "```python\nimport math\ndef f(n):\n    return math.factorial(n) if n < 10**4 else n + 1\n```"
+    v = verify(program, tests)
+    assert v.reward == 1.0, v.reason
+    wrong = "```python\nimport math\ndef f(n):\n    return math.factorial(n) + 1\n```"
+    assert verify(wrong, tests).reward == 0.0

@@ -24,6 +24,9 @@ import traceback
 
 OUTPUT_LOG = ".nemogym_program_output"
 MAX_MESSAGE = 16 << 20
+#: Digits an int may have crossing between test and candidate (Python's default is 4300; the
+#: conversion is quadratic, so keep a bound: 100 000 digits take ~0.3 s).
+MAX_INT_DIGITS = 100_000
 
 
 class CandidateTimeout(BaseException):
@@ -341,6 +344,8 @@ def run(job, started):
 
 def main():
     started = time.monotonic()
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(MAX_INT_DIGITS)
     _ignore_signals()
     dumpable_off = _no_dump()
     try:
