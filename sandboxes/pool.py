@@ -223,14 +223,16 @@ class WarmPool(Sandbox):
             self._spawn_q.put(None)
             workers = list(self._workers)
             self._workers.clear()
-            executor = self._executor
+            executor, spawner = self._executor, self._spawner
+            # from here a job may start the pool again (new threads, queues, workers): what this
+            # close() stops is what it took above, and it never touches the new pool's state
+            self._owner_pid = None
         for w in workers:
             w.close()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
-        if self._spawner is not None:
-            self._spawner.join(timeout=10)
-        self._owner_pid = None
+        if spawner is not None and spawner is not threading.current_thread():
+            spawner.join(timeout=10)
 
     def __enter__(self) -> WarmPool:
         return self.start()
@@ -328,6 +330,10 @@ class WarmPool(Sandbox):
             or reply.get("truncated") or not reply.get("clean", False)
         with self._lock:
             self._stats["jobs"] += 1
+            stale = w not in self._workers  # close() took it (the pool may have started again)
+        if stale:
+            w.close()
+            return
         if suspicious or w.jobs >= self.max_jobs_per_worker or self._closed:
             with self._lock:
                 self._stats["recycled"] += 1
@@ -388,6 +394,12 @@ class WarmPool(Sandbox):
             if "shutdown" not in str(e):
                 raise
             raise SandboxError("the sandbox pool was closed") from e
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # our caller was cancelled
+            # close() cancelled the queued job: an infra failure, not the caller's cancellation
+            raise SandboxError("the sandbox pool was closed before the job ran") from None
 
 
 def _payload(files: dict[str, bytes], stdin: str | bytes | None) -> dict:

@@ -347,3 +347,78 @@ def test_pickled_into_another_process_starts_lazily(pool):
         assert mp.apply(_run_in_fresh_process, (blob,)) == "from child\n"
         assert mp.apply(_run_in_fresh_process, (pickle.dumps(LocalSandbox()),)) == "from child\n"
     assert pool.run_python("print('parent still works')").ok
+
+
+async def test_close_with_queued_async_jobs_raises_sandbox_error_not_cancelled():
+    """Jobs still queued when the pool closes fail with SandboxError (an infra failure, masked);
+    a CancelledError would read as the caller's own task being cancelled and escape env.step."""
+    p = WarmPool(1, limits=FAST)
+    try:
+        await p.arun_python("pass")  # started: one job runs, three wait in the pool's executor
+        jobs = [asyncio.create_task(p.arun_python("import time\ntime.sleep(0.5)")) for _ in range(4)]
+        await asyncio.sleep(0.2)
+        await asyncio.get_running_loop().run_in_executor(None, p.close)
+        done = await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), 20)
+        assert not any(isinstance(r, asyncio.CancelledError) for r in done), done
+        assert all(isinstance(r, SandboxError | ExecResult) for r in done), done
+        assert any(isinstance(r, SandboxError) for r in done)
+        outer = asyncio.create_task(p.arun_python("import time\ntime.sleep(0.5)"))
+        await asyncio.sleep(0.2)
+        outer.cancel()  # the caller's own cancellation still propagates as such
+        with pytest.raises(asyncio.CancelledError):
+            await outer
+        await asyncio.sleep(0.6)  # let the abandoned job end before close() (no stray error)
+    finally:
+        p.close()
+
+
+def _bwrap_children() -> set[str]:
+    me, found = str(os.getpid()), set()
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        if "\nPPid:\t" + me + "\n" in status and status.startswith("Name:\tbwrap"):
+            found.add(pid)
+    return found
+
+
+def test_close_racing_running_jobs_neither_raises_nor_leaks_workers():
+    """Jobs in flight when close() runs may start the pool again; close() must not trip over
+    the new spawner thread, and a later close() must find (and kill) every worker."""
+    before = _bwrap_children()  # other pools' workers (module fixtures)
+    p = WarmPool(2, limits=FAST)
+    errors: list[BaseException] = []
+
+    stop = time.monotonic() + 1.5
+
+    def jobs():
+        while time.monotonic() < stop:  # jobs keep arriving while close() runs
+            try:
+                p.run_python("pass")
+            except SandboxError:
+                pass
+            except BaseException as e:  # noqa: BLE001 - collected for the assertion
+                errors.append(e)
+
+    threads = [threading.Thread(target=jobs) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        while time.monotonic() < stop:
+            time.sleep(0.05)
+            try:
+                p.close()
+            except BaseException as e:  # noqa: BLE001 - e.g. "cannot join thread before it is started"
+                errors.append(e)
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+    finally:
+        p.close()
+    deadline = time.monotonic() + 5
+    while _bwrap_children() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _bwrap_children() - before
