@@ -33,3 +33,17 @@ def test_function_tests_pass_ints_longer_than_4300_digits_both_ways():
     assert v.reward == 1.0, v.reason
     wrong = "```python\nimport math\ndef f(n):\n    return math.factorial(n) + 1\n```"
     assert verify(wrong, tests).reward == 0.0
+
+
+def test_code_fenced_inside_a_markdown_list_item_is_dedented():
+    from nemogym.verifiers.code.extract import extract_program
+
+    text = "1. The code:\n   ```python\n   def f(x):\n       return x\n   ```\n2. Done."
+    assert extract_program(text, entry_point="f").code == "def f(x):\n    return x\n"
+
+
+def test_a_crlf_response_is_extracted_without_its_closing_fence():
+    from nemogym.verifiers.code.extract import extract_program
+
+    text = "Here:\r\n```python\r\ndef f(x):\r\n    return x\r\n```\r\nDone.\r\n"
+    assert extract_program(text, entry_point="f").code == "def f(x):\n    return x\n"

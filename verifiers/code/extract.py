@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,7 +39,10 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     for m in _FENCE.finditer(text):
         info = m.group("info").strip().split()
         tag = info[0].lower().lstrip("{.").rstrip("}") if info else ""
-        out.append((tag, m.group("body")))
+        body = m.group("body")
+        if m.group(0)[:1] in " \t":  # a fence indented inside a list item: so is its code
+            body = textwrap.dedent(body)
+        out.append((tag, body))
     return out
 
 
@@ -93,7 +97,7 @@ def extract_program(text: str, *, strategy: Strategy = "last", entry_point: str 
     """
     if not isinstance(text, str):
         return Extraction(None, "none", f"response is {type(text).__name__}, not text")
-    visible = _THINK.sub("", text)
+    visible = _THINK.sub("", text.replace("\r\n", "\n"))
     if re.search(r"<think>", visible, re.IGNORECASE) and "</think>" not in visible.lower():
         visible = visible[: visible.lower().index("<think>")]  # an unclosed thought: drop it
     blocks = fenced_blocks(visible)
