@@ -59,3 +59,19 @@ def test_mathqa_row_with_a_null_answer_is_masked(tmp_path):
     env.reset(options={"task_index": 0})
     _, reward, *_, info = env.step({"role": "assistant", "content": r"\boxed{None}"})
     assert reward == 0.0 and info["verdict"].masked
+
+
+@pytest.mark.parametrize("template", [r"{response} vs {gold}: put it in \boxed{}",
+                                      "{response} {gold} {answer}", "{response} {gold} {"])
+def test_a_judge_template_that_cannot_format_is_refused_up_front(template):
+    from nemogym.verifiers.judge import JudgeVerifier
+
+    with pytest.raises(ValueError, match="does not format"):
+        JudgeVerifier(object(), template=template)
+
+
+def test_a_judge_template_with_escaped_braces_works():
+    from nemogym.verifiers.judge import JudgeVerifier
+
+    judge = JudgeVerifier(object(), template=r"{response} vs {gold}: in \boxed{{}}")
+    assert judge.messages("r", "g")[-1]["content"] == r"r vs g: in \boxed{}"

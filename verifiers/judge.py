@@ -59,6 +59,11 @@ class JudgeVerifier:
         for key in ("{response}", "{gold}"):
             if key not in template:
                 raise ValueError(f"judge template must contain {key}")
+        try:  # a stray brace (\boxed{}) would otherwise raise out of every averify call
+            template.format(response="", gold="", question="")
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f"judge template does not format ({type(e).__name__}: {e}); "
+                             "write literal braces as {{ and }}") from None
         self.policy = policy
         self.template = template
         self.system_prompt = system_prompt
