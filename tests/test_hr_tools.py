@@ -152,3 +152,25 @@ def test_reformatted_phone_still_scores_one():
     steps[2] = {**steps[2], "arguments": {**steps[2]["arguments"], "phone": f"+{digits[0]} {digits[1:4]} {digits[4:]}"}}
     verdict, _ = run_script(env, [step_message(s, k) for k, s in enumerate(steps)], task_index=i)
     assert verdict.reward == 1.0, verdict.reason
+
+
+def test_count_working_days_is_exact_and_cheap_on_any_range():
+    """The model picks the dates: a range of centuries used to loop day by day (seconds of
+    event-loop time per call) and the year-9999 end overflowed."""
+    import datetime as dt
+    import random
+    import time
+
+    from nemogym.envs.enterprise.hr.data import is_working_day, working_days
+    from nemogym.envs.enterprise.hr.tools import count_working_days
+
+    rng = random.Random(7)
+    for _ in range(300):
+        s = dt.date(2025, 12, 1) + dt.timedelta(days=rng.randrange(800))
+        e = s + dt.timedelta(days=rng.randrange(60))
+        brute = sum(is_working_day(s + dt.timedelta(days=i)) for i in range((e - s).days + 1))
+        assert working_days(s, e) == brute, (s, e)
+    t0 = time.perf_counter()
+    out = count_working_days("0001-01-01", "9999-12-31")
+    assert time.perf_counter() - t0 < 0.05
+    assert out["working_days"] == 2608608  # counted day by day once, offline
