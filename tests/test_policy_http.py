@@ -337,3 +337,23 @@ def test_a_lone_surrogate_in_the_history_is_sent_as_its_json_escape(stub):
     resp = call(policy, [{"role": "assistant", "content": "half \ud83d"}, {"role": "user", "content": "again \ud83d"}])
     assert resp.message["content"] == "again \ud83d"
     assert srv.server.last_body["messages"][0]["content"] == "half \ud83d"
+
+
+def test_sync_callers_on_several_threads_share_one_policy(stub):
+    # run_sync gives each thread its own event loop; the policy must serve them all at once
+    # (it used to swap one session between loops, closing it under another thread's request).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nemogym._async import run_sync
+
+    url, _ = stub("echo", reply="r")
+    policy = OpenAIHTTPPolicy(url, "m", max_retries=0)
+
+    def one(i: int) -> str:
+        return run_sync(policy([{"role": "user", "content": f"q{i}"}])).message["content"]
+
+    with ThreadPoolExecutor(4) as ex:
+        assert list(ex.map(one, range(200))) == ["r"] * 200
+    assert len(policy._loops) <= 4  # one session per loop, reused
+    asyncio.run(policy.aclose())
+    assert not policy._loops

@@ -14,8 +14,10 @@ import asyncio
 import json
 import math
 import random
+import threading
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +29,16 @@ from nemogym.policies.base import PolicyContext, PolicyError, PolicyResponse, Sa
 #: Statuses worth retrying: rate limiting and server-side failures.
 RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 _BODY_CHARS = 200
+
+
+@dataclass
+class _LoopState:
+    """What one event loop uses: its session, its concurrency slots, its model-discovery lock."""
+
+    session: aiohttp.ClientSession
+    sem: asyncio.Semaphore
+    model_lock: asyncio.Lock
+    guard: AsyncGenerator[None, None]
 
 
 class OpenAIHTTPPolicy:
@@ -79,11 +91,11 @@ class OpenAIHTTPPolicy:
         self.headers = {"Content-Type": "application/json", **(extra_headers or {})}
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._sem: asyncio.Semaphore | None = None
-        self._guard: AsyncGenerator[None, None] | None = None
-        self._model_lock: asyncio.Lock | None = None
+        #: One session (with its semaphore and locks) per event loop: sync callers on several
+        #: threads (``run_sync``) each use their own loop at the same time.
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        self._loops_lock = threading.Lock()
+        self._last: _LoopState | None = None
         self._rng = random.Random()
 
     def __repr__(self) -> str:
@@ -110,28 +122,42 @@ class OpenAIHTTPPolicy:
         return resp
 
     async def aclose(self) -> None:
-        """Close the HTTP session (idempotent); a later call opens a new one."""
-        session, loop, guard = self._session, self._loop, self._guard
-        self._session = self._loop = self._sem = self._model_lock = self._guard = None
-        if session is None or session.closed:
-            return
+        """Close the HTTP sessions (idempotent); a later call opens a new one.
+
+        The running loop's session is closed here; a session of another loop is closed by that
+        loop (scheduled on it if it runs, closed at once if it is stopped or closed).
+        """
+        with self._loops_lock:
+            states, self._loops, self._last = list(self._loops.items()), {}, None
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if loop is running:
-            await session.close()
-            if guard is not None:
-                await guard.aclose()
-        else:
-            self._drop_session(session, loop)
+        for loop, st in states:
+            if st.session.closed:
+                continue
+            if loop is running:
+                await st.session.close()
+                await st.guard.aclose()
+            else:
+                self._drop_session(st.session, loop)
+
+    @property
+    def _session(self) -> aiohttp.ClientSession | None:
+        """The session of the latest call (tests and debugging)."""
+        return self._last.session if self._last is not None else None
 
     @staticmethod
     def _drop_session(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Let go of a session of another loop: a live loop closes it itself when its guard is
-        collected; the sockets of a session whose loop is closed are closed here."""
-        if loop is None or loop.is_closed():
-            _detach_session(session)
+        """Let go of a session of another loop: a running loop closes it itself; the sockets of
+        a session whose loop is stopped or closed are closed here."""
+        if loop is not None and not loop.is_closed() and loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(session.close(), loop)
+                return
+            except RuntimeError:  # the loop closed in between
+                pass
+        _detach_session(session)
 
     # -- request building ---------------------------------------------------------------
     def build_body(self, messages: list[Message], tools: list[ToolSchema] | None,
@@ -157,25 +183,28 @@ class OpenAIHTTPPolicy:
 
     # -- transport ----------------------------------------------------------------------
     async def _session_for_loop(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
-        """This loop's session and semaphore, made on first use (and again if the loop changed)."""
+        """This loop's session and semaphore, made on first use (and again once closed)."""
         loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._loop is not loop:
-            if self._session is not None and not self._session.closed:
-                self._drop_session(self._session, self._loop)
+        st = self._loops.get(loop)
+        if st is None or st.session.closed:
             connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=0,
                                              ttl_dns_cache=300)
             timeout = aiohttp.ClientTimeout(total=self.timeout_s, sock_connect=self.connect_timeout_s)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                                  headers=self.headers)
-            self._loop = loop
-            self._sem = asyncio.Semaphore(self.concurrency)
-            self._model_lock = asyncio.Lock()
+            session = aiohttp.ClientSession(connector=connector, timeout=timeout, headers=self.headers)
             # An async generator the loop finalises at shutdown (asyncio.run does): it closes
             # the session there, so a caller that forgets aclose() leaks no sockets.
-            self._guard = _close_at_loop_shutdown(self._session)
-            await self._guard.__anext__()
-        assert self._sem is not None
-        return self._session, self._sem
+            st = _LoopState(session, asyncio.Semaphore(self.concurrency), asyncio.Lock(),
+                            _close_at_loop_shutdown(session))
+            await st.guard.__anext__()
+            with self._loops_lock:
+                for other, old in list(self._loops.items()):  # forget loops that are gone
+                    if other.is_closed():
+                        del self._loops[other]
+                        if not old.session.closed:
+                            _detach_session(old.session)
+                self._loops[loop] = st
+        self._last = st
+        return st.session, st.sem
 
     async def _post_with_retries(self, session: aiohttp.ClientSession, sem: asyncio.Semaphore,
                                  body: dict[str, Any]) -> Any:
@@ -213,8 +242,9 @@ class OpenAIHTTPPolicy:
         return min(delay, self.max_backoff_s)
 
     async def _discover_model(self, session: aiohttp.ClientSession) -> None:
-        assert self._model_lock is not None
-        async with self._model_lock:
+        st = self._loops.get(asyncio.get_running_loop())
+        lock = st.model_lock if st is not None else asyncio.Lock()
+        async with lock:
             if self.model is not None:
                 return
             url = self.base_url + "/models"
