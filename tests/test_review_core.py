@@ -384,3 +384,17 @@ def test_numeric_subsets_are_scored_not_dropped(tmp_path):
     row = json.loads(out.read_text().splitlines()[0])
     row["subset"], row["task_id"] = 7, 12
     assert EpisodeRecord.model_validate(row).subset == "7"
+
+
+@pytest.mark.parametrize("name, needle", [("../evil", "must start with a letter"), ("Random", "shadow"),
+                                          ("Arithmetic", "already")])
+def test_new_env_bad_names_are_usage_errors(tmp_path, name, needle):
+    result = cli.invoke(app, ["new-env", name, "--dest", str(tmp_path)])
+    assert result.exit_code == 2, result.output + repr(result.exception)
+    assert needle in result.output and not any(tmp_path.iterdir())
+
+
+def test_new_env_into_an_existing_folder_is_a_usage_error(tmp_path):
+    (tmp_path / "refunds").mkdir()
+    result = cli.invoke(app, ["new-env", "Refunds", "--dest", str(tmp_path)])
+    assert result.exit_code == 2 and "already exists" in result.output

@@ -75,5 +75,9 @@ def new_env_cmd(
 
     if kind not in ("single-turn", "tools"):
         raise typer.BadParameter("--kind must be single-turn or tools")
-    for p in new_env(name, kind, dest):  # type: ignore[arg-type]
+    try:
+        created = new_env(name, kind, dest)  # type: ignore[arg-type]
+    except (ValueError, FileExistsError) as e:  # a bad or taken name, an existing folder
+        raise typer.BadParameter(str(e), param_hint="'NAME'") from None
+    for p in created:
         console.print(f"created {p}")
