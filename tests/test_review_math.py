@@ -75,3 +75,23 @@ def test_a_judge_template_with_escaped_braces_works():
 
     judge = JudgeVerifier(object(), template=r"{response} vs {gold}: in \boxed{{}}")
     assert judge.messages("r", "g")[-1]["content"] == r"r vs g: in \boxed{}"
+
+
+@pytest.mark.parametrize("response", [
+    "Before giving the final answer, let me check the work. 2+3=5. The answer is 5.",
+    "To get the final answer we add 2 and 3.\n\nThe answer is 5.",
+    "My final answer would be 5.",
+    "<think>The answer is 5</think>",
+    "<think>so \\boxed{5}</think>\n",
+])
+def test_final_answer_in_prose_and_a_thinking_only_answer_still_score(response):
+    v = verify(response, "5")
+    assert v.reward == 1.0, v.details
+
+
+def test_final_answer_forms_still_extract():
+    for response in ("Final answer = 5", "The final answer:  5", "**Final Answer**: 5",
+                     "**Final Answer:** $5$", "FINAL ANSWER: 5", "**Final Answer**\n\n\\[ 5 \\]",
+                     "Final Answer: The final answer is 5. I hope it is correct."):
+        assert verify(response, "5").reward == 1.0, response
+    assert verify("The final answer is 6. The answer is 5.", "5").reward == 0.0

@@ -10,7 +10,8 @@ Priority (the first rule that finds something wins):
 
 All matches of the winning rule are returned so the verifier can tell a single answer from
 hedging (``\\boxed{1} ... \\boxed{2}``). Only the last ``max_chars`` of a response are read,
-and of a reasoning model's response only what follows the last ``</think>`` (when not empty).
+and of a reasoning model's response only what follows the last ``</think>`` (when that is
+empty, the thinking itself, without the tag).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
 _BRACES = re.compile(r"\\.|[{}]", re.DOTALL)
 # Every gap is [ \t]* and every capture (.*): a pattern that cannot fail after its trigger
 # phrase cannot backtrack, so a run of 50 000 newlines or spaces stays linear.
-_FINAL = re.compile(r"final\s+answer[ \t*]*(?:is\b)?[ \t*:=]*(.*)", re.IGNORECASE)
+# "final answer" counts only when it introduces one ("is", ":", "=" or the end of its line), not
+# in prose ("before giving the final answer, ...").
+_FINAL = re.compile(r"final\s+answer[ \t*]*(?:is\b|[:=]|(?=\n)|$)[ \t*:=]*(.*)", re.IGNORECASE)
 _ANSWER = re.compile(r"(?:\bthe\s+(?:correct\s+)?answer\s+is\b|\banswer\s+is\b|\banswer[ \t*]*:)[ \t*:=]*(.*)",
                      re.IGNORECASE)
 _GSM8K = re.compile(r"####[ \t]*(.*)")
@@ -122,9 +125,8 @@ def extract(response: str, *, answer_regex: str | re.Pattern | None = None,
             last_number: bool = True, max_chars: int = MAX_RESPONSE_CHARS) -> Extraction:
     """Every candidate final answer of ``response``, by the first rule that finds one."""
     if "</think>" in response:  # a reasoning model: only what follows its thinking counts
-        after = response.rsplit("</think>", 1)[1]
-        if after.strip():
-            response = after
+        before, after = response.rsplit("</think>", 1)
+        response = after if after.strip() else before  # nothing after: the thinking, untagged
     text = response[-max_chars:] if len(response) > max_chars else response
     boxed = [b.strip() for b in find_boxed(text)]
     boxed = [b for b in boxed if b]
