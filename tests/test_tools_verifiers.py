@@ -138,3 +138,16 @@ def test_required_facts_with_underscores_or_markdown_in_the_fact():
     assert tv.required_facts("Resolved as `no_fault_found`.", ["no_fault_found"]).reward == 1.0
     assert tv.required_facts("Mail ana_diaz@x.example", ["ana_diaz@x.example"]).reward == 1.0
     assert tv.required_facts("The ticket is in progress.", ["in_progress"]).reward == 0.0
+
+
+def test_unordered_matching_does_not_depend_on_the_order_of_the_calls():
+    """Expected calls whose options overlap ($any, MISSING_OK) must be paired with the calls
+    as a whole: the first expected call grabbing the first fitting call failed valid answers."""
+    exp = [c("a", x={"$any": [1, 2]}), c("a", x=1)]
+    for act in ([c("a", x=1), c("a", x=2)], [c("a", x=2), c("a", x=1)]):
+        v = tv.match_calls(act, exp)
+        assert v.reward == 1.0 and v.components["recall"] == 1.0, act
+    exp = [c("a", x=1, y={"$any": [1, tv.MISSING_OK]}), c("a", x=1, y=1)]
+    assert tv.match_calls([c("a", x=1, y=1), c("a", x=1)], exp).reward == 1.0
+    v = tv.match_calls([c("a", x=1), c("a", x=1)], [c("a", x=1), c("a", x=1, y=1)])
+    assert v.reward == 0.0 and v.details["matched"] == 1 and v.details["unexpected"] == [c("a", x=1)]

@@ -151,13 +151,14 @@ def match_calls(actual: Sequence[Call], expected: Sequence[Call], *, ordered: bo
     used: set[int] = set()
     missing: list[dict[str, Any]] = []
     pos = 0
-    for e in expected:
-        if ordered:
+    pairs = {} if ordered else _pair_unordered(actual, expected, ok)
+    for j, e in enumerate(expected):
+        if ordered:  # the earliest fitting call each time is optimal for a subsequence
             hit = next((i for i in range(pos, len(actual)) if ok(actual[i], e)), None)
             if hit is not None:
                 pos = hit + 1
         else:
-            hit = next((i for i, a in enumerate(actual) if i not in used and ok(a, e)), None)
+            hit = pairs.get(j)
         if hit is None:
             near = next((a for a in actual if a.get("name") == e.get("name")), None)
             missing.append({"expected": dict(e), "closest": dict(near) if near else None,
@@ -176,6 +177,27 @@ def match_calls(actual: Sequence[Call], expected: Sequence[Call], *, ordered: bo
                              else f"{len(extra)} unexpected call(s)")
     return Verdict(reward=1.0 if good else 0.0, components={"recall": recall, "precision": precision},
                    details=details)
+
+
+def _pair_unordered(actual: Sequence[Call], expected: Sequence[Call],
+                    ok: Callable[[Call, Call], bool]) -> dict[int, int]:
+    """{expected index: actual index}, as many pairs as possible (augmenting paths), so that
+    overlapping options never make the result depend on the order of the calls."""
+    fits = [[i for i, a in enumerate(actual) if ok(a, e)] for e in expected]
+    owner: dict[int, int] = {}  # actual index -> expected index
+
+    def place(j: int, seen: set[int]) -> bool:
+        for i in fits[j]:
+            if i not in seen:
+                seen.add(i)
+                if i not in owner or place(owner[i], seen):
+                    owner[i] = j
+                    return True
+        return False
+
+    for j in range(len(expected)):
+        place(j, set())
+    return {j: i for i, j in owner.items()}
 
 
 # -- database state ------------------------------------------------------------------------
