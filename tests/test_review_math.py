@@ -95,3 +95,14 @@ def test_final_answer_forms_still_extract():
                      "Final Answer: The final answer is 5. I hope it is correct."):
         assert verify(response, "5").reward == 1.0, response
     assert verify("The final answer is 6. The answer is 5.", "5").reward == 0.0
+
+
+def test_percent_word_population_answers_are_whole_people():
+    import nemogym
+
+    for difficulty in range(1, 6):
+        env = nemogym.make("nemogym/PercentWord-v0", difficulty=difficulty)
+        for i in range(400):
+            task = env.tasks.get(i)
+            if "residents" in task.prompt:
+                assert "." not in str(task.answer), (difficulty, task.prompt, task.answer)

@@ -88,7 +88,8 @@ def generate_percent_word(rng: random.Random, difficulty: int) -> Task:
         prompt = (f"{name} answered {part} of {whole} questions correctly. "
                   "What percent of the questions did they answer correctly?")
     elif kind == 3:
-        old = Fraction(rng.randint(1, 30 * difficulty) * 20)
+        # whole people: with any integer percent the town's size must be a multiple of 100
+        old = Fraction(rng.randint(1, 30 * difficulty) * (20 if step == 5 else 100))
         value = old * (1 + pct / 100)
         prompt = (f"A town had {old} residents. The population grew by {pct}%. "
                   "How many residents does it have now?")
