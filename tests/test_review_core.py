@@ -398,3 +398,25 @@ def test_new_env_into_an_existing_folder_is_a_usage_error(tmp_path):
     (tmp_path / "refunds").mkdir()
     result = cli.invoke(app, ["new-env", "Refunds", "--dest", str(tmp_path)])
     assert result.exit_code == 2 and "already exists" in result.output
+
+
+class FractionDetails(TaskEnv):
+    """A verifier that keeps exact values in its details (Fractions, sets, raw bytes)."""
+
+    def verify(self, task, response):
+        from fractions import Fraction
+
+        return Verdict.wrong("not a third", expected=Fraction(1, 3), seen={1, 2}, raw=b"\xff")
+
+
+def test_records_with_values_json_cannot_hold_are_written_not_raised(tmp_path):
+    nemogym.register("nemogym/TestFractionDetails-v0",
+                     lambda **kw: FractionDetails(ProceduralTasks(lambda r, d: Task("q", "a"), name="fd")),
+                     override=True)
+    out = tmp_path / "r.jsonl"
+    s = asyncio.run(run_rollouts(RolloutConfig(env_id="TestFractionDetails-v0", episodes=3, out=out),
+                                 SlowOnSecondTurn()))
+    recs = read_records(out)
+    assert s.finished == 3 and len(recs) == 3
+    d = recs[0].verdict.details
+    assert d["expected"] == "1/3" and sorted(d["seen"]) == [1, 2] and d["reason"] == "not a third"

@@ -76,10 +76,10 @@ class RecordWriter:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, record: EpisodeRecord | dict[str, Any]) -> None:
-        data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+        data = _dump(record) if isinstance(record, BaseModel) else record
         # A lone surrogate (a JSON "\ud83d" escape from a server) cannot be UTF-8: write it back
         # as the same JSON escape, which reads back as the same string.
-        line = (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8", "backslashreplace")
+        line = (json.dumps(data, ensure_ascii=False, default=_jsonable) + "\n").encode("utf-8", "backslashreplace")
         view = memoryview(line)
         while view:  # os.write may write less than asked for very large lines
             view = view[os.write(self._fd, view):]
@@ -94,6 +94,23 @@ class RecordWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _dump(record: BaseModel) -> Any:
+    """The record as JSON data; values pydantic cannot serialise (a ``Fraction`` or a sympy
+    number in a verdict's details, undecodable bytes) are written as text, never raised."""
+    try:
+        return record.model_dump(mode="json")
+    except Exception:  # noqa: BLE001 - PydanticSerializationError, UnicodeDecodeError, ...
+        return record.model_dump(mode="python")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return list(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
 
 
 def _trim_partial_tail(path: Path) -> None:
