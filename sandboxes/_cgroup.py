@@ -84,6 +84,9 @@ def cgroup_base() -> str | None:
         return _base  # type: ignore[return-value]
 
 
+_PID_MAX_LIMIT = 1 << 22  # the most pids.max accepts; above it there is no limit to set
+
+
 class PidsCgroup:
     """One pids cgroup; join it by writing a pid to ``procs_path`` before the program forks."""
 
@@ -97,8 +100,9 @@ class PidsCgroup:
         self.set_max(max_pids)
 
     def set_max(self, max_pids: int) -> None:
+        n = max(1, int(max_pids))
         with open(os.path.join(self.path, "pids.max"), "w") as f:
-            f.write(str(max(1, int(max_pids))))
+            f.write(str(n) if n <= _PID_MAX_LIMIT else "max")  # the kernel refuses more
 
     def pids(self) -> list[int]:
         try:

@@ -21,7 +21,8 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    timeout_s: float = Field(10.0, gt=0)
+    timeout_s: float = Field(10.0, gt=0, le=1e6)
+    """Wall clock, at most 1e6 s (finite: the clocks and rlimits it feeds overflow otherwise)."""
     memory_mb: int = Field(1024, ge=1)
     max_output_bytes: int = Field(1 << 20, ge=0)
     """stdout + stderr together; the program is killed once it writes more."""

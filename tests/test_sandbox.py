@@ -422,3 +422,16 @@ def test_close_racing_running_jobs_neither_raises_nor_leaks_workers():
     while _bwrap_children() - before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _bwrap_children() - before
+
+
+def test_extreme_limits_are_refused_or_honoured_never_a_stray_error(sb):
+    """An infinite or absurd timeout is a ValidationError (a ValueError) when the Limits are
+    made, not an OverflowError from deep inside a run; a process cap above the kernel's pid
+    limit means no cap, not a masked SandboxError from the pool's cgroup."""
+    for bad in (float("inf"), 1e12):
+        with pytest.raises(ValueError):
+            Limits(timeout_s=bad)
+    r = sb.run_python("print('ok')", limits=FAST.model_copy(update={"timeout_s": 1e6}))
+    assert r.stdout == "ok\n"
+    r = sb.run_python("print('ok')", limits=FAST.model_copy(update={"max_processes": 10**9}))
+    assert r.stdout == "ok\n"
