@@ -155,6 +155,7 @@ def over_limit(rng: random.Random, db: sqlite3.Connection, seed: int) -> Task:
              f"Sorry, you already hold {MAX_LOANS} books, which is the limit. Please return one first."]
     return Task(prompt=f"Can I take {b['title']} home too?", reference=steps, metadata={
         "user_facts": [_member_fact(m["member_id"])], "required_facts": ["limit"],
+        "required_reads": ["member_loans"],  # a refusal must rest on the lookup, not a guess
         "violation": steps[:2] + [call("lend_book", member_id=m["member_id"], book_id=b["book_id"]), "Lent."]})
 
 

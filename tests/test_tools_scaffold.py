@@ -67,3 +67,21 @@ def test_out_of_tree_names_that_would_shadow_a_module_are_refused(tmp_path):
             new_env(name, "tools", tmp_path)
     assert not any(tmp_path.iterdir())
     assert names_for("Random")["pkg"] == "random"  # the name itself is fine (in-tree use)
+
+
+def test_generated_refusal_task_needs_the_lookup(tmp_path):
+    """The scaffold is what partners copy: its refuse task must not reward a blanket refusal
+    made without looking the member's loans up (it scored 1.0)."""
+    new_env("LibraryDesk", "tools", tmp_path)
+    script = (
+        "import library_desk, nemogym\n"
+        "from nemogym.envs.tools.base import run_script, run_oracle\n"
+        "env = nemogym.make('nemogym/LibraryDesk-v0').unwrapped\n"
+        "i = [t.name for t in env.templates].index('over_limit')\n"
+        "v, _ = run_script(env, ['Sorry, you have reached your loan limit.'], task_index=i)\n"
+        "assert v.reward == 0.0 and 'member_loans' in v.reason, v\n"
+        "assert run_oracle(env, task_index=i)[0].reward == 1.0\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "ok", out.stdout[-2000:] + out.stderr[-2000:]
