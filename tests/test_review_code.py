@@ -47,3 +47,18 @@ def test_a_crlf_response_is_extracted_without_its_closing_fence():
 
     text = "Here:\r\n```python\r\ndef f(x):\r\n    return x\r\n```\r\nDone.\r\n"
     assert extract_program(text, entry_point="f").code == "def f(x):\n    return x\n"
+
+
+def test_codecontests_shaped_tests_load():
+    import json
+
+    from nemogym.verifiers.code import spec_from_row
+    from nemogym.verifiers.code.spec import io_cases
+
+    shape = {"input": ["1 2\n", "5 7\n"], "output": ["3\n", "12\n"]}
+    assert io_cases(shape) == (IOCase("1 2\n", "3\n"), IOCase("5 7\n", "12\n"))
+    assert io_cases(json.dumps(shape)) == io_cases(shape)
+    tests = spec_from_row({"public_tests": shape}, tests_field="public_tests")
+    assert isinstance(tests, IOTests) and len(tests.cases) == 2
+    program = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+    assert verify(program, tests).reward == 1.0

@@ -85,12 +85,16 @@ Tests = FunctionTests | IOTests
 
 
 def io_cases(raw: Any) -> tuple[IOCase, ...]:
-    """Cases from ``[{"input","output"}, ...]``, ``{"inputs": [...], "outputs": [...]}`` or JSON of either."""
+    """Cases from ``[{"input","output"}, ...]``, ``{"inputs": [...], "outputs": [...]}`` (APPS),
+    ``{"input": [...], "output": [...]}`` (CodeContests) or JSON of any of them."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as e:
             raise SpecError(f"stdin/stdout tests are not valid JSON: {e}") from e
+    if isinstance(raw, Mapping) and isinstance(raw.get("input"), list | tuple) \
+            and isinstance(raw.get("output"), list | tuple):  # CodeContests' public_tests etc.
+        raw = {"inputs": raw["input"], "outputs": raw["output"]}
     if isinstance(raw, Mapping) and "inputs" in raw and "outputs" in raw:
         ins, outs = raw["inputs"], raw["outputs"]
         if len(ins) != len(outs):
