@@ -62,3 +62,19 @@ def test_codecontests_shaped_tests_load():
     assert isinstance(tests, IOTests) and len(tests.cases) == 2
     program = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
     assert verify(program, tests).reward == 1.0
+
+
+def test_a_full_rewrite_of_a_humaneval_stub_gets_the_stubs_imports():
+    from nemogym.verifiers.code import FunctionTests
+    from nemogym.verifiers.code.extract import extract_program
+
+    stub = ('from typing import List\nimport math\n\n\ndef f(numbers: List[float], t: float) -> bool:\n'
+            '    """doc"""\n')
+    tests = FunctionTests(test="def check(candidate):\n    assert candidate([1.0, 2.0], 0.5) is False\n",
+                          entry_point="f", code_prompt=stub)
+    full = "```python\ndef f(numbers: List[float], t: float) -> bool:\n    return math.inf < 0\n```"
+    assert verify(full, tests).reward == 1.0
+    code = extract_program(full, entry_point="f", code_prompt=stub).code
+    assert code.startswith("from typing import List\nimport math\ndef f(")
+    assert verify("```python\ndef f(numbers: List[float], t: float) -> bool:\n    return True\n```",
+                  tests).reward == 0.0

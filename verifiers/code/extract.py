@@ -122,9 +122,17 @@ def extract_program(text: str, *, strategy: Strategy = "last", entry_point: str 
     return Extraction(None, "none", "no code found in the response")
 
 
+_IMPORT_LINE = re.compile(r"^(?:import[ \t]+[\w.]+.*|from[ \t]+[\w.]+[ \t]+import[ \t]+[^(\\\n]*)$", re.MULTILINE)
+
+
 def _complete(code: str, entry_point: str | None, code_prompt: str) -> str:
     if entry_point and code_prompt and not defines(code, entry_point):
         joined = code_prompt + code if code_prompt.endswith("\n") else code_prompt + "\n" + code
         if parses(joined):
             return joined
+    elif entry_point and code_prompt:
+        # a full rewrite of the stub may rely on the stub's imports (``List`` in a signature)
+        imports = "".join(m.group(0) + "\n" for m in _IMPORT_LINE.finditer(code_prompt))
+        if imports and parses(imports + code):
+            return imports + code
     return code
