@@ -127,6 +127,17 @@ def _close_live_pools() -> None:
             pass
 
 
+def _fresh_locks_after_fork() -> None:
+    """In a forked child, locks held by the parent's other threads would never be released:
+    give every live pool (and the bwrap probe) a new one; the pool restarts in the child."""
+    _bwrap._probe_lock = threading.Lock()
+    for pool in list(_LIVE):
+        pool._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
+
+
 class _SpawnFailed:
     def __init__(self, error: str):
         self.error = error

@@ -435,3 +435,35 @@ def test_extreme_limits_are_refused_or_honoured_never_a_stray_error(sb):
     assert r.stdout == "ok\n"
     r = sb.run_python("print('ok')", limits=FAST.model_copy(update={"max_processes": 10**9}))
     assert r.stdout == "ok\n"
+
+
+def test_pool_works_in_a_child_forked_while_another_thread_held_its_lock():
+    """A fork copies the pool's lock as it is: if a job thread held it (releasing a worker,
+    counting stats) at that instant, the child's first job waited on it forever."""
+    p = WarmPool(1, limits=FAST)
+    try:
+        assert p.run_python("pass").ok
+        held, release = threading.Event(), threading.Event()
+
+        def holder():
+            with p._lock:
+                held.set()
+                release.wait(10)
+
+        threading.Thread(target=holder).start()
+        held.wait(5)
+        pid = os.fork()
+        if pid == 0:  # the child: exit 0 only if its job ran; 3 if it hung
+            threading.Timer(8, lambda: os._exit(3)).start()
+            try:
+                ok = p.run_python("print('child')").stdout == "child\n"
+                p.close()
+            except BaseException:  # noqa: BLE001 - any failure is a non-zero exit
+                ok = False
+            os._exit(0 if ok else 1)
+        release.set()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert p.run_python("print('parent')").stdout == "parent\n"
+    finally:
+        p.close()
