@@ -106,3 +106,9 @@ def test_percent_word_population_answers_are_whole_people():
             task = env.tasks.get(i)
             if "residents" in task.prompt:
                 assert "." not in str(task.answer), (difficulty, task.prompt, task.answer)
+
+
+def test_an_answer_regex_that_does_not_compile_is_an_invalid_option():
+    with pytest.raises(ValueError, match="answer_regex"):
+        verify("no box here", "5", answer_regex="(unclosed")
+    assert verify("ans=5", "5", answer_regex=r"ans=(\d+)", last_number=False).reward == 1.0

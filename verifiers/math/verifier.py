@@ -69,6 +69,11 @@ class MathOptions:
             raise ValueError(f"percent must be strip, fraction or either, not {opts.percent!r}")
         if opts.hedging not in ("reject", "last"):
             raise ValueError(f"hedging must be reject or last, not {opts.hedging!r}")
+        if isinstance(opts.answer_regex, str):
+            try:
+                re.compile(opts.answer_regex)
+            except re.error as e:
+                raise ValueError(f"answer_regex does not compile: {e}") from None
         return opts
 
 
