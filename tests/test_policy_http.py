@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
 import time
@@ -355,5 +356,11 @@ def test_sync_callers_on_several_threads_share_one_policy(stub):
     with ThreadPoolExecutor(4) as ex:
         assert list(ex.map(one, range(200))) == ["r"] * 200
     assert len(policy._loops) <= 4  # one session per loop, reused
+    # threads that come and go: their loops (and sessions) are not kept alive by the policy
+    for _ in range(5):
+        with ThreadPoolExecutor(4) as ex:
+            assert list(ex.map(one, range(20))) == ["r"] * 20
+    gc.collect()
+    assert len(policy._loops) <= 5
     asyncio.run(policy.aclose())
     assert not policy._loops

@@ -16,6 +16,7 @@ import math
 import random
 import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,10 @@ from nemogym.policies.base import PolicyContext, PolicyError, PolicyResponse, Sa
 #: Statuses worth retrying: rate limiting and server-side failures.
 RETRY_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
 _BODY_CHARS = 200
+
+
+#: The attribute of an event loop holding ``{policy: _LoopState}`` (weak in the policy).
+_LOOP_ATTR = "_nemogym_http_policies"
 
 
 @dataclass
@@ -93,7 +98,10 @@ class OpenAIHTTPPolicy:
             self.headers["Authorization"] = f"Bearer {api_key}"
         #: One session (with its semaphore and locks) per event loop: sync callers on several
         #: threads (``run_sync``) each use their own loop at the same time.
-        self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        #: The state lives on the loop (see ``_LOOP_ATTR``), so a loop whose thread is gone is
+        #: collected with its session; the policy only keeps weak references to its loops.
+        self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        self._pinned: dict[asyncio.AbstractEventLoop, _LoopState] = {}  # loops without a __dict__
         self._loops_lock = threading.Lock()
         self._last: _LoopState | None = None
         self._rng = random.Random()
@@ -128,7 +136,9 @@ class OpenAIHTTPPolicy:
         loop (scheduled on it if it runs, closed at once if it is stopped or closed).
         """
         with self._loops_lock:
-            states, self._loops, self._last = list(self._loops.items()), {}, None
+            loops = list(self._loops) + list(self._pinned)
+            states = [(loop, st) for loop in loops if (st := self._take_state(loop)) is not None]
+            self._loops, self._pinned, self._last = weakref.WeakSet(), {}, None
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -141,6 +151,16 @@ class OpenAIHTTPPolicy:
                 await st.guard.aclose()
             else:
                 self._drop_session(st.session, loop)
+
+    def _state(self, loop: asyncio.AbstractEventLoop) -> _LoopState | None:
+        table = getattr(loop, _LOOP_ATTR, None)
+        return table.get(self) if table is not None else self._pinned.get(loop)
+
+    def _take_state(self, loop: asyncio.AbstractEventLoop) -> _LoopState | None:
+        table = getattr(loop, _LOOP_ATTR, None)
+        if table is not None:
+            return table.pop(self, None)
+        return self._pinned.pop(loop, None)
 
     @property
     def _session(self) -> aiohttp.ClientSession | None:
@@ -185,7 +205,7 @@ class OpenAIHTTPPolicy:
     async def _session_for_loop(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """This loop's session and semaphore, made on first use (and again once closed)."""
         loop = asyncio.get_running_loop()
-        st = self._loops.get(loop)
+        st = self._state(loop)
         if st is None or st.session.closed:
             connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=0,
                                              ttl_dns_cache=300)
@@ -197,12 +217,23 @@ class OpenAIHTTPPolicy:
                             _close_at_loop_shutdown(session))
             await st.guard.__anext__()
             with self._loops_lock:
-                for other, old in list(self._loops.items()):  # forget loops that are gone
+                for other, old in list(self._pinned.items()):  # forget loops that are gone
                     if other.is_closed():
-                        del self._loops[other]
+                        del self._pinned[other]
                         if not old.session.closed:
                             _detach_session(old.session)
-                self._loops[loop] = st
+                table = getattr(loop, _LOOP_ATTR, None)
+                if table is None:
+                    try:
+                        table = weakref.WeakKeyDictionary()
+                        setattr(loop, _LOOP_ATTR, table)
+                    except AttributeError:  # a loop that takes no attributes (uvloop)
+                        table = None
+                if table is not None:
+                    table[self] = st
+                    self._loops.add(loop)
+                else:
+                    self._pinned[loop] = st
         self._last = st
         return st.session, st.sem
 
@@ -242,7 +273,7 @@ class OpenAIHTTPPolicy:
         return min(delay, self.max_backoff_s)
 
     async def _discover_model(self, session: aiohttp.ClientSession) -> None:
-        st = self._loops.get(asyncio.get_running_loop())
+        st = self._state(asyncio.get_running_loop())
         lock = st.model_lock if st is not None else asyncio.Lock()
         async with lock:
             if self.model is not None:
