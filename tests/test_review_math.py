@@ -112,3 +112,27 @@ def test_an_answer_regex_that_does_not_compile_is_an_invalid_option():
     with pytest.raises(ValueError, match="answer_regex"):
         verify("no box here", "5", answer_regex="(unclosed")
     assert verify("ans=5", "5", answer_regex=r"ans=(\d+)", last_number=False).reward == 1.0
+
+
+def test_arithmetic_takes_verifier_options_like_every_math_env():
+    import nemogym
+
+    env = nemogym.make("nemogym/Arithmetic-v0", verifier_options={"last_number": False})
+    env.reset(seed=0)
+    answer = env.tasks.get(env.episode.task_index).answer
+    _, reward, *_ = env.step({"role": "assistant", "content": f"so we get {answer}"})
+    assert reward == 0.0  # the last-number fallback is off
+    env.reset(seed=0)
+    _, reward, *_ = env.step({"role": "assistant", "content": f"\\boxed{{{answer}}}"})
+    assert reward == 1.0
+
+
+@pytest.mark.parametrize("env_id", ["nemogym/Arithmetic-v0", "nemogym/LinearEquation-v0",
+                                    "nemogym/MathQA-v0"])
+def test_bad_math_verifier_options_fail_at_construction(env_id):
+    import nemogym
+
+    with pytest.raises((TypeError, ValueError)):
+        nemogym.make(env_id, verifier_options={"percent": "bad"})
+    with pytest.raises((TypeError, ValueError)):
+        nemogym.make(env_id, verifier_options={"no_such_option": 1})

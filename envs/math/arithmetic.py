@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
+from nemogym.verifiers.math import MathOptions
 from nemogym.verifiers.math import verify as math_verify
 
 from nemogym.env import Fixture, TaskEnv
@@ -60,11 +61,17 @@ class ArithmeticEnv(TaskEnv):
     system_prompt = SYSTEM_PROMPT
 
     def __init__(self, difficulty: int = 2,
-                 verifier: Callable[[str, str], Verdict] | None = None, **kwargs):
+                 verifier: Callable[[str, str], Verdict] | None = None,
+                 verifier_options: dict | None = None, **kwargs):
         super().__init__(ProceduralTasks(generate, difficulty, name="arithmetic"), **kwargs)
         self.verifier = verifier or math_verify
+        self.verifier_options = dict(verifier_options or {})
+        if self.verifier is math_verify:
+            MathOptions.from_kwargs(self.verifier_options)  # a bad option fails here, not per step
 
     def verify(self, task: Task, response: str) -> Verdict:
+        if self.verifier_options:
+            return self.verifier(response, task.answer, **self.verifier_options)
         return self.verifier(response, task.answer)
 
     def fixtures(self) -> list[Fixture]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from nemogym.verifiers.math import MathOptions
 from nemogym.verifiers.math import verify as math_verify
 
 from nemogym.env import Episode, Fixture, TaskEnv
@@ -65,6 +66,8 @@ class MathEnv(TaskEnv):
         self.verifier_options = dict(verifier_options or {})
         if self.verifier_options and not _takes_kwargs(self.verifier):
             raise TypeError("verifier_options given but the verifier takes no keyword options")
+        if self.verifier is math_verify:
+            MathOptions.from_kwargs(self.verifier_options)  # a bad option fails here, not per step
 
     async def averify(self, episode: Episode) -> Verdict:
         """Score the last assistant message; a rare sympy check runs off the event loop."""
