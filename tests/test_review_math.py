@@ -136,3 +136,14 @@ def test_bad_math_verifier_options_fail_at_construction(env_id):
         nemogym.make(env_id, verifier_options={"percent": "bad"})
     with pytest.raises((TypeError, ValueError)):
         nemogym.make(env_id, verifier_options={"no_such_option": 1})
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("**VERDICT**: CORRECT", True), ("__VERDICT__: INCORRECT", False),
+    ("VERDICT: `CORRECT`", True), ("VERDICT: [INCORRECT]", False),
+    ("**VERDICT:** INCORRECT", False), ("VERDICT:\n\nCORRECT", True),
+])
+def test_judge_verdicts_with_markdown_around_them_parse(reply, expected):
+    from nemogym.verifiers.judge import parse_judgement
+
+    assert parse_judgement(reply) is expected

@@ -35,7 +35,8 @@ Student response:
 
 End your reply with one line: VERDICT: CORRECT or VERDICT: INCORRECT"""
 
-_VERDICT = re.compile(r"VERDICT\s*[:=]\s*\**\s*(CORRECT|INCORRECT)\b", re.IGNORECASE)
+# markdown around the label or the word counts too: "**VERDICT**: CORRECT", "VERDICT: `CORRECT`"
+_VERDICT = re.compile(r"VERDICT[\s*_]*[:=][\s*_`\[]*(CORRECT|INCORRECT)\b", re.IGNORECASE)
 _BARE = re.compile(r"^\W*(CORRECT|INCORRECT)\W*$", re.IGNORECASE)
 
 
