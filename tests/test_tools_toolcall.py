@@ -133,3 +133,33 @@ def test_deeply_nested_arguments_score_zero_unmasked():
             {"role": "assistant", "content": "<tool_call>" + deep}):
         r, v = _step(env, 0, action)
         assert r == 0.0 and not v.masked and "not valid JSON" in v.reason
+
+
+def test_fixtures_hold_for_any_valid_dataset(tmp_path):
+    """fixtures() raised on valid data: IndexError when the first row is an irrelevance row
+    (no call expected), StopIteration when its call takes no arguments."""
+    from nemogym.checker import check
+
+    weather = {"type": "function", "function": {"name": "get_weather", "description": "w", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    ping = {"type": "function", "function": {"name": "ping", "description": "p",
+                                             "parameters": {"type": "object", "properties": {}}}}
+    datasets = {
+        "irrelevance_first": [{"query": "Tell me a joke", "tools": [weather], "answers": []},
+                              {"query": "Weather in Paris?", "tools": [weather],
+                               "answers": [{"name": "get_weather", "arguments": {"city": "Paris"}}]}],
+        "no_arguments": [{"query": "Ping", "tools": [ping], "answers": [{"name": "ping", "arguments": {}}]}],
+        "only_irrelevance": [{"query": "Tell me a joke", "tools": [weather], "answers": []}],
+    }
+    for name, rows in datasets.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        env = ToolCallEnv(str(path))
+        fixtures = env.fixtures()
+        assert {f.kind for f in fixtures} >= {"full", "zero", "malformed"}, name
+        for f in fixtures:
+            r, _ = _step(env, f.task_index, f.action)
+            assert r == f.reward, (name, f.name)
+        report = check("nemogym/ToolCall-v0", env_kwargs={"data": str(path)})
+        bad = [c for c in report.results if "fixture" in c.name and not c.ok]
+        assert not bad, (name, bad)

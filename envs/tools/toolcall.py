@@ -143,19 +143,34 @@ class ToolCallEnv(TaskEnv):
                               comparators=comparators)
 
     def fixtures(self) -> list[Fixture]:
-        task = self.tasks.get(0)
+        """Fixtures on the first row that expects a call (any row when none does)."""
+        n = min(self.tasks.size or 1, 1000)
+        i = next((k for k in range(n) if self.tasks.get(k).answer), 0)
+        task = self.tasks.get(i)
         ref = self.reference_for(task)
+        malformed = Fixture("not a message", 12345, 0.0, i, kind="malformed")
+        if not task.answer:  # only irrelevance rows: text is right, any call is wrong
+            tool = task.metadata["tools"][0]["function"]["name"]
+            return [Fixture("reference (no function fits)", ref, 1.0, i),
+                    Fixture("a call where none fits", {"role": "assistant", "tool_calls": [
+                        native_call(tool, {}, "c0")]}, 0.0, i, kind="zero"),
+                    malformed]
         a = task.answer[0]
         hermes = "".join(f"<tool_call>{json.dumps(tv.canonical(x))}</tool_call>" for x in task.answer)
-        wrong = {**a, "arguments": {**a["arguments"], next(iter(a["arguments"])): "__wrong__"}}
+        args = tv.canonical(a["arguments"])
+        if args:
+            wrong = Fixture("wrong argument", {"role": "assistant", "tool_calls": [native_call(
+                a["name"], {**args, next(iter(args)): "__wrong__"}, "c0")]}, 0.0, i, kind="zero")
+        else:  # nothing to get wrong in the arguments: one call too many
+            wrong = Fixture("one call too many", {"role": "assistant", "tool_calls": [
+                *ref["tool_calls"], native_call(a["name"], args, "extra")]}, 0.0, i, kind="zero")
         return [
-            Fixture("reference (native tool_calls)", ref, 1.0),
-            Fixture("reference (Hermes text)", hermes, 1.0),
-            Fixture("wrong argument", {"role": "assistant", "tool_calls": [
-                native_call(wrong["name"], wrong["arguments"], "c0")]}, 0.0, kind="zero"),
-            Fixture("text instead of a call", "The weather is nice.", 0.0, kind="zero"),
+            Fixture("reference (native tool_calls)", ref, 1.0, i),
+            Fixture("reference (Hermes text)", hermes, 1.0, i),
+            wrong,
+            Fixture("text instead of a call", "The weather is nice.", 0.0, i, kind="zero"),
             Fixture("arguments not JSON", {"role": "assistant", "tool_calls": [
                 {"id": "c0", "type": "function", "function": {"name": a["name"], "arguments": "{oops"}}]},
-                0.0, kind="malformed"),
-            Fixture("not a message", 12345, 0.0, kind="malformed"),
+                0.0, i, kind="malformed"),
+            malformed,
         ]
