@@ -163,3 +163,13 @@ def test_fixtures_hold_for_any_valid_dataset(tmp_path):
         report = check("nemogym/ToolCall-v0", env_kwargs={"data": str(path)})
         bad = [c for c in report.results if "fixture" in c.name and not c.ok]
         assert not bad, (name, bad)
+
+
+def test_openai_parameters_without_an_explicit_object_type_load():
+    """JSON Schema lets "type": "object" be left out; such a schema (properties + required)
+    was read as an xLAM argument map and every such row was skipped."""
+    schema = {"properties": {"city": {"type": "string"}}, "required": ["city"]}
+    got = normalize_tool({"name": "get_weather", "description": "w", "parameters": schema})
+    assert got["function"]["parameters"] == {"type": "object", **schema}
+    xlam = normalize_tool({"name": "f", "parameters": {"city": {"type": "str", "description": "c"}}})
+    assert xlam["function"]["parameters"]["required"] == ["city"]  # the xLAM map still reads as one

@@ -48,6 +48,10 @@ def normalize_tool(spec: Any) -> ToolSchema:
     params = dict(fn.get("parameters") or {})
     if params.get("type") == "dict":  # BFCL writes "dict" for "object"
         params["type"] = "object"
+    props = params.get("properties")
+    if "type" not in params and isinstance(props, dict) and all(isinstance(v, dict) for v in props.values()) \
+            and isinstance(params.get("required", []), list):  # JSON Schema may leave "object" implied
+        params = {"type": "object", **params}
     if params.get("type") != "object":  # xLAM: {arg: {"type": ..., "description": ..., "default": ...}}
         props = {k: {kk: vv for kk, vv in v.items() if kk != "default"} for k, v in params.items()}
         required = [k for k, v in params.items() if "default" not in v and "optional" not in str(v.get("type"))]
