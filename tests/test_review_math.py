@@ -147,3 +147,17 @@ def test_judge_verdicts_with_markdown_around_them_parse(reply, expected):
     from nemogym.verifiers.judge import parse_judgement
 
     assert parse_judgement(reply) is expected
+
+
+@pytest.mark.parametrize("response, gold, reward", [
+    (r"\boxed{5 \text{ thousand}}", "5", 0.0),
+    (r"\boxed{5 \text{ thousand}}", "5000", 1.0),
+    (r"\boxed{2.5 \text{ million}}", "2.5", 0.0),
+    (r"\boxed{2.5 \text{ million dollars}}", "2500000", 1.0),
+    ("The answer is 3 million people.", "3000000", 1.0),
+    (r"\boxed{5000000}", "5 million", 1.0),
+    (r"\boxed{5 \text{ thousand } 300}", "1500000", 0.0),
+    (r"\boxed{12 \text{ cm}}", "12", 1.0),
+])
+def test_scale_words_multiply_instead_of_being_stripped_as_units(response, gold, reward):
+    assert verify(response, gold).reward == reward

@@ -190,6 +190,8 @@ def _strip_units(toks: list[Tok]) -> list[Tok]:
     while k > 0:
         t = toks[k - 1]
         if t.kind in ("word", "unit") and t.text not in CONNECTIVES and t.text != "U":
+            if t.text.lower() in SCALE_WORDS:
+                break  # "5 million" is not 5: _scalar multiplies it out
             seen_word = True
             k -= 1
         elif t.kind == "num" and k >= 3 and toks[k - 2].text == "^" and toks[k - 3].kind in ("word", "unit"):
@@ -202,7 +204,8 @@ def _strip_units(toks: list[Tok]) -> list[Tok]:
         return toks
     last = toks[k - 1]
     first_unit = toks[k]
-    if last.kind == "num" or (last.kind == "op" and last.text in ")%°") or last.kind == "const":
+    if last.kind == "num" or (last.kind == "op" and last.text in ")%°") or last.kind == "const" or (
+            last.kind == "word" and last.text.lower() in SCALE_WORDS):
         if first_unit.kind == "word" or first_unit.space_before or first_unit.kind == "unit":
             return toks[:k]
     return toks
@@ -291,8 +294,16 @@ def _is_function_notation(toks: list[Tok]) -> bool:
     return all(t.kind == "id" or t.text == "," for t in toks[2:-1])
 
 
+#: Number words that scale the number before them ("2.5 million" is 2500000).
+SCALE_WORDS = {"hundred": "100", "thousand": "1000", "million": "1000000",
+               "billion": "1000000000", "trillion": "1000000000000"}
+
+
 def _scalar(toks: list[Tok]) -> Value:
     toks = _strip_units(toks)
+    if len(toks) >= 2 and toks[-1].kind == "word" and toks[-1].text.lower() in SCALE_WORDS and (
+            toks[-2].kind == "num" or toks[-2].text == ")"):
+        toks = [*toks[:-1], Tok("op", "*", True), Tok("num", SCALE_WORDS[toks[-1].text.lower()], True)]
     words = [t for t in toks if t.kind == "word"]
     if words:
         raise ParseError(f"words in a math answer: {words[0].text}")
