@@ -161,3 +161,19 @@ def test_judge_verdicts_with_markdown_around_them_parse(reply, expected):
 ])
 def test_scale_words_multiply_instead_of_being_stripped_as_units(response, gold, reward):
     assert verify(response, gold).reward == reward
+
+
+@pytest.mark.parametrize("response", [
+    "The answer is $5$ or $6$.", r"The answer is \(5\) or \(6\).", "Final answer: $5$, or maybe $6$",
+    "The answer is $5$ (or possibly $6$).", "The answer is $x = 5$ or $x = 6$.",
+])
+def test_alternatives_in_separate_math_spans_are_hedging(response):
+    assert verify(response, "5").reward == 0.0
+    assert verify(response, "6").reward == 0.0
+    assert verify(response, "5, 6").reward == 1.0
+
+
+@pytest.mark.parametrize("response", ["The answer is $5$ cm$^2$.", "The answer is $$5$$",
+                                      "The answer is $5$ because $2+3=5$.", r"The answer is \[5\]"])
+def test_a_single_math_span_answer_still_scores(response):
+    assert verify(response, "5").reward == 1.0

@@ -33,7 +33,6 @@ _ANSWER = re.compile(r"(?:\bthe\s+(?:correct\s+)?answer\s+is\b|\banswer\s+is\b|\
                      re.IGNORECASE)
 _GSM8K = re.compile(r"####[ \t]*(.*)")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-_DOLLAR = re.compile(r"(?<!\\)\$")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|[ \t](?:because|since|which|as|so|where)\s")
 
 
@@ -80,17 +79,34 @@ def find_boxed(text: str) -> list[str]:
         pos = end + 1
 
 
+# A math span: $..$ / $$..$$ (an escaped \$ inside is currency, not the end), \(..\), \[..\].
+_SPAN = re.compile(r"\$\$?((?:\\.|[^$\\])+?)\$\$?|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+# What may join several spans into one statement of alternatives: "$5$ or $6$", "$5$, maybe $6$".
+_JOIN = re.compile(r"[ \t,;(]*(?:(?:or|and|maybe|possibly|perhaps)\b[ \t,;(]*)*", re.IGNORECASE)
+
+
+def _math_spans(s: str) -> str | None:
+    """The math span ``s`` starts with, and any joined to it by or/and/commas ("5, 6")."""
+    m = _SPAN.match(s)
+    if not m:
+        return None
+    parts = [next(g for g in m.groups() if g is not None).strip()]
+    pos = m.end()
+    while len(parts) < 50:
+        j = _JOIN.match(s, pos)
+        nxt = _SPAN.match(s, j.end()) if j.group(0).strip(" \t(") else None
+        if not nxt:
+            break
+        parts.append(next(g for g in nxt.groups() if g is not None).strip())
+        pos = nxt.end()
+    return ", ".join(p for p in parts if p) or None
+
+
 def _trim(s: str) -> str:
     s = s.strip().lstrip("*:= ").strip()
-    if s.startswith("$"):
-        inner = s.lstrip("$")
-        close = _DOLLAR.search(inner)  # the closing $, not an escaped \$ (currency)
-        if close and close.start() > 0:
-            return inner[:close.start()].strip()
-    if s.startswith("\\(") and "\\)" in s:
-        return s[2:s.index("\\)")].strip()
-    if s.startswith("\\[") and "\\]" in s:
-        return s[2:s.index("\\]")].strip()
+    spans = _math_spans(s)
+    if spans:
+        return spans
     boxed = find_boxed(s)
     if boxed:
         return boxed[-1].strip()
