@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -11,6 +12,17 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 _local = threading.local()
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _forget_after_fork() -> None:
+    # A forked child inherits the parent's loops and pool threads in a state it cannot use
+    # (the threads do not exist in the child): start fresh ones on first use.
+    global _local, _pool
+    _local = threading.local()
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:

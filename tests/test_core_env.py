@@ -199,3 +199,50 @@ def test_neither_pair_implemented_raises():
 def test_gymnasium_env_checker_passes():
     from gymnasium.utils.env_checker import check_env
     check_env(nemogym.make("Arithmetic-v0"), skip_render_check=True)
+
+
+def test_run_sync_works_in_a_forked_child():
+    import os
+
+    from nemogym._async import run_sync
+
+    async def answer():
+        return await asyncio.to_thread(lambda: 42)  # uses the loop's default executor threads
+
+    assert run_sync(answer()) == 42  # the parent now holds a thread loop with worker threads
+    pid = os.fork()
+    if pid == 0:  # the child must not reuse the parent's loop: its executor threads are gone
+        try:
+            os._exit(0 if run_sync(answer()) == 42 else 1)
+        except BaseException:
+            os._exit(2)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("run_sync hung in the forked child")
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_custom_math_verifier_runs_off_the_event_loop():
+    import threading
+
+    seen = []
+
+    def slow_verifier(response, gold):
+        seen.append(threading.current_thread().name)
+        return Verdict(reward=float(response.strip() == f"\\boxed{{{gold}}}"))
+
+    env = nemogym.make("Arithmetic-v0", verifier=slow_verifier)
+
+    async def play():
+        await env.areset(seed=1)
+        return await env.astep(f"\\boxed{{{env.episode.task.answer}}}")
+
+    assert asyncio.run(play())[1] == 1.0
+    assert seen and seen[0] != "MainThread"

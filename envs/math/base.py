@@ -77,7 +77,8 @@ class MathEnv(TaskEnv):
             if quick.details.get("decided", True) is not False:
                 return quick
             return await asyncio.to_thread(self.verify, episode.task, response)
-        return self.verify(episode.task, response)
+        # A custom verifier (a judge, a user's function) may block: keep it off the event loop.
+        return await asyncio.to_thread(self.verify, episode.task, response)
 
     def verify(self, task: Task, response: str) -> Verdict:
         if self.verifier_options:
