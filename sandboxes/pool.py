@@ -60,6 +60,8 @@ class _Worker:
         self.proc, self.cgroup, self.errfile = proc, cgroup, errfile
         self.ready = False
         self.jobs = 0
+        self._close_lock = threading.Lock()
+        self._closed = False
 
     def _stderr_tail(self) -> str:
         try:
@@ -95,6 +97,12 @@ class _Worker:
             data = data[os.write(fd, data):]
 
     def close(self) -> None:
+        """Kill the worker and release its pipes and cgroup; safe to call twice, from two threads
+        (close() of the pool and a job's release can race for the same worker)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
         for fn in (lambda: os.killpg(self.proc.pid, signal.SIGKILL),
                    lambda: os.kill(self.proc.pid, signal.SIGKILL)):
             try:
@@ -110,7 +118,7 @@ class _Worker:
         for f in (self.proc.stdin, self.proc.stdout, self.errfile):
             try:
                 f.close()
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a racing job's write on the closed pipe
                 pass
 
 
