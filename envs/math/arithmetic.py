@@ -6,10 +6,9 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
-from nemogym.verifiers.math import MathOptions
-from nemogym.verifiers.math import verify as math_verify
+from nemogym.envs.math.base import MathEnv
 
-from nemogym.env import Fixture, TaskEnv
+from nemogym.env import Fixture
 from nemogym.tasks import ProceduralTasks, Task
 from nemogym.verdict import Verdict
 
@@ -55,7 +54,7 @@ def generate(rng: random.Random, difficulty: int) -> Task:
                 metadata={"expression": expr, "difficulty": d})
 
 
-class ArithmeticEnv(TaskEnv):
+class ArithmeticEnv(MathEnv):
     """Single-turn arithmetic, graded by the math verifier (``nemogym.verifiers.math``)."""
 
     system_prompt = SYSTEM_PROMPT
@@ -63,16 +62,8 @@ class ArithmeticEnv(TaskEnv):
     def __init__(self, difficulty: int = 2,
                  verifier: Callable[[str, str], Verdict] | None = None,
                  verifier_options: dict | None = None, **kwargs):
-        super().__init__(ProceduralTasks(generate, difficulty, name="arithmetic"), **kwargs)
-        self.verifier = verifier or math_verify
-        self.verifier_options = dict(verifier_options or {})
-        if self.verifier is math_verify:
-            MathOptions.from_kwargs(self.verifier_options)  # a bad option fails here, not per step
-
-    def verify(self, task: Task, response: str) -> Verdict:
-        if self.verifier_options:
-            return self.verifier(response, task.answer, **self.verifier_options)
-        return self.verifier(response, task.answer)
+        super().__init__(ProceduralTasks(generate, difficulty, name="arithmetic"),
+                         verifier=verifier, verifier_options=verifier_options, **kwargs)
 
     def fixtures(self) -> list[Fixture]:
         task = self.tasks.get(0)
