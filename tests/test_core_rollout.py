@@ -196,3 +196,12 @@ def test_multi_turn_episodes(tmp_path):
     # the runner's own max_turns bound ends a runaway episode with a reason
     s = asyncio.run(run_rollouts(RolloutConfig(env_id="TestCount-v0", episodes=1, max_turns=2), ScriptPolicy()))
     assert s.records[0].reward == 0 and "max_turns=2" in s.records[0].verdict.reason
+
+
+def test_gc_threshold_is_restored_after_a_large_run():
+    import gc
+
+    before = gc.get_threshold()
+    cfg = RolloutConfig(env_id="Arithmetic-v0", episodes=300, concurrency=300)
+    s = asyncio.run(run_rollouts(cfg, AnswerPolicy()))
+    assert s.finished == 300 and gc.get_threshold() == before

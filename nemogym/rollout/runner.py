@@ -8,6 +8,8 @@ and the workers move on. ``resume=True`` skips the episodes the output file alre
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -183,6 +185,20 @@ async def _discard(env: Any) -> None:
         pass
 
 
+@contextlib.contextmanager
+def _fewer_gc_passes(n_workers: int):
+    """With thousands of episodes in flight, the collector's young-generation passes walk all
+    their live state over and over (measured: a third of the runner's time at 8,192 in flight).
+    Raise the gen-0 threshold for the run and restore it after."""
+    old = gc.get_threshold()
+    if n_workers >= 256 and old[0] < 10_000:
+        gc.set_threshold(10_000, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def plan(config: RolloutConfig, done: set[tuple[str, int, int]]) -> Iterator[tuple[int, int]]:
     """The (task_index, repeat) pairs still to play, task-major."""
     env_id = canonical_id(config.env_id)
@@ -246,10 +262,11 @@ async def run_rollouts(config: RolloutConfig, policy: Policy, *,
                 on_episode(rec)
 
     tasks: list[asyncio.Task[None]] = []
+    n_workers = max(1, min(config.concurrency, len(todo)))
     try:
-        n_workers = max(1, min(config.concurrency, len(todo)))
-        tasks = [asyncio.ensure_future(worker()) for _ in range(n_workers)]
-        await asyncio.gather(*tasks)
+        with _fewer_gc_passes(n_workers):
+            tasks = [asyncio.ensure_future(worker()) for _ in range(n_workers)]
+            await asyncio.gather(*tasks)
     finally:
         # If one worker failed (a full disk, a raising on_episode), stop the others before the
         # writer closes under them.
