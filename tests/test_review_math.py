@@ -177,3 +177,20 @@ def test_alternatives_in_separate_math_spans_are_hedging(response):
                                       "The answer is $5$ because $2+3=5$.", r"The answer is \[5\]"])
 def test_a_single_math_span_answer_still_scores(response):
     assert verify(response, "5").reward == 1.0
+
+
+@pytest.mark.parametrize("response", ["x = 3 or x = 5", "It could be 3 or 5", "Either 4 or 5.",
+                                      "so the answer could be 5, or 7"])
+def test_last_number_fallback_does_not_reward_alternatives(response):
+    v = verify(response, "5")
+    assert v.reward == 0.0 and "hedging" in v.details["reason"]
+
+
+@pytest.mark.parametrize("response", ["We get 12 apples, so 5", "The total is 7 and 5 remain",
+                                      "I have 3 cats or more; answer 5", "5 or 5"])
+def test_last_number_fallback_still_reads_plain_final_numbers(response):
+    assert verify(response, "5").reward == 1.0
+
+
+def test_alternatives_that_make_up_a_set_gold_still_count():
+    assert verify("x = 2 or x = 3", "\\{2, 3\\}").reward == 1.0

@@ -33,6 +33,9 @@ _ANSWER = re.compile(r"(?:\bthe\s+(?:correct\s+)?answer\s+is\b|\banswer\s+is\b|\
                      re.IGNORECASE)
 _GSM8K = re.compile(r"####[ \t]*(.*)")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# "3 or 5", "x = 3 or x = 5": a last number offered as one of alternatives (hedging).
+_NUM = _NUMBER.pattern
+_OR_TAIL = re.compile(rf"({_NUM})\s*,?\s+or\s+(?:[A-Za-z]\s*=\s*)?({_NUM})\s*[.!]?\s*$")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|[ \t](?:because|since|which|as|so|where)\s")
 
 
@@ -159,8 +162,12 @@ def extract(response: str, *, answer_regex: str | re.Pattern | None = None,
         if found:
             return Extraction("regex", [found[-1][:MAX_CANDIDATE_CHARS]])
     if last_number:
-        nums = _NUMBER.findall(text[-2000:].replace("{,}", ","))
+        tail = text[-2000:].replace("{,}", ",")
+        nums = _NUMBER.findall(tail)
         if nums:
+            hedge = _OR_TAIL.search(tail.rstrip().rstrip("$*").rstrip())
+            if hedge:  # both alternatives are candidates: the hedging rule then decides
+                return Extraction("last-number", [hedge.group(1), hedge.group(2)])
             return Extraction("last-number", [nums[-1]])
     return Extraction("none", [])
 
