@@ -194,3 +194,12 @@ def test_last_number_fallback_still_reads_plain_final_numbers(response):
 
 def test_alternatives_that_make_up_a_set_gold_still_count():
     assert verify("x = 2 or x = 3", "\\{2, 3\\}").reward == 1.0
+
+
+@pytest.mark.parametrize("answer, gold, reward", [
+    ("\\boxed{123456.1}", "123456", 0.0), ("\\boxed{2.0000001}", "2", 0.0),
+    ("\\boxed{123456.0}", "123456", 1.0), ("\\boxed{1.2 \\times 10^{3}}", "1200", 1.0),
+    ("\\boxed{0.3333333}", "\\frac13", 1.0),
+])
+def test_a_decimal_matches_an_integer_gold_only_when_it_is_that_integer(answer, gold, reward):
+    assert verify(answer, gold).reward == reward
