@@ -78,3 +78,18 @@ def test_a_full_rewrite_of_a_humaneval_stub_gets_the_stubs_imports():
     assert code.startswith("from typing import List\nimport math\ndef f(")
     assert verify("```python\ndef f(numbers: List[float], t: float) -> bool:\n    return True\n```",
                   tests).reward == 0.0
+
+
+def test_debug_output_on_stderr_does_not_fail_a_correct_program():
+    tests = IOTests(cases=(IOCase("2 3\n", "5\n"),))
+    program = ("import sys\na, b = map(int, input().split())\n"
+               "for i in range(4000):\n    print('debug line', i, 'x' * 40, file=sys.stderr)\n"
+               "print(a + b)\n")  # ~250 KB of stderr, more than the old 64 KiB shared cap
+    v = verify(program, tests, extract=False)
+    assert v.reward == 1.0, v.reason
+
+
+def test_an_output_flood_is_still_cut_and_scored_zero():
+    tests = IOTests(cases=(IOCase("\n", "5\n"),))
+    v = verify("while True:\n    print('y' * 1000)\n", tests, extract=False)
+    assert v.reward == 0.0 and not v.masked

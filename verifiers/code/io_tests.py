@@ -38,7 +38,8 @@ def _clip(s: str, n: int) -> str:
 async def _run_case(sandbox: Any, program: str, case: IOCase, index: int, tests: IOTests) -> CaseResult:
     from nemogym.sandboxes.base import Limits
 
-    cap = max(1 << 16, 2 * len(case.output.encode()) + 1024)
+    # stdout and stderr share the cap: leave room for a correct program's debug output on stderr
+    cap = max(1 << 20, 2 * len(case.output.encode()) + 1024)
     limits = Limits(timeout_s=tests.case_timeout_s, memory_mb=tests.memory_mb, max_output_bytes=cap)
     res = await sandbox.arun_python(program, stdin=case.input, limits=limits)
     out = CaseResult(index, False, got=res.stdout, stderr=res.stderr, wall_s=res.wall_s,
