@@ -34,6 +34,13 @@ ConcOpt = Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")
 OutOpt = Annotated[Path | None, typer.Option(help="JSONL file to append episodes to.")]
 ResumeOpt = Annotated[bool, typer.Option(help="Skip episodes the --out file already holds.")]
 EnvArgOpt = Annotated[list[str] | None, typer.Option("--env-arg", help="KEY=VALUE passed to the env (repeatable).")]
+StartOpt = Annotated[int, typer.Option(help="First task index.")]
+SeedOpt = Annotated[int, typer.Option(help="Base seed.")]
+MaxTurnsOpt = Annotated[int, typer.Option(min=1, help="Runner bound on turns per episode.")]
+TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature.")]
+MaxTokensOpt = Annotated[int | None, typer.Option(help="Max tokens per generation.")]
+TimeoutOpt = Annotated[float | None, typer.Option(help="Per-episode deadline, seconds.")]
+ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 
 
 def _default_out(env_id: str, policy: str) -> Path:
@@ -94,13 +101,13 @@ def _run(env: str, policy: str, model: str | None, episodes: int, repeats: int,
 def rollout_cmd(env: EnvOpt = None, policy: PolicyOpt = "oracle", model: ModelOpt = None,
                 episodes: EpisodesOpt = 10, repeats: RepeatsOpt = 1, concurrency: ConcOpt = 32,
                 out: OutOpt = None, resume: ResumeOpt = False, env_arg: EnvArgOpt = None,
-                start: Annotated[int, typer.Option(help="First task index.")] = 0,
-                seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
-                max_turns: Annotated[int, typer.Option(min=1, help="Runner bound on turns per episode.")] = 64,
-                temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
-                max_tokens: Annotated[int | None, typer.Option(help="Max tokens per generation.")] = None,
-                timeout: Annotated[float | None, typer.Option(help="Per-episode deadline, seconds.")] = None,
-                progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
+                start: StartOpt = 0,
+                seed: SeedOpt = 0,
+                max_turns: MaxTurnsOpt = 64,
+                temperature: TemperatureOpt = None,
+                max_tokens: MaxTokensOpt = None,
+                timeout: TimeoutOpt = None,
+                progress: ProgressOpt = True) -> None:
     """Play a policy against an environment and append every episode to a JSONL file."""
     if env is None:
         raise typer.BadParameter("--env is required")
@@ -115,13 +122,13 @@ def eval_cmd(env: EnvOpt = None, policy: PolicyOpt = "oracle", model: ModelOpt =
                  "--records", help="Score existing JSONL file(s) instead of running (repeatable).")] = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write the metrics as JSON here.")] = None,
              k: Annotated[list[int] | None, typer.Option("--k", min=1, help="k for pass@k (repeatable).")] = None,
-             start: Annotated[int, typer.Option(help="First task index.")] = 0,
-             seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
-             max_turns: Annotated[int, typer.Option(min=1, help="Runner bound on turns per episode.")] = 64,
-             temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
-             max_tokens: Annotated[int | None, typer.Option(help="Max tokens per generation.")] = None,
-             timeout: Annotated[float | None, typer.Option(help="Per-episode deadline, seconds.")] = None,
-             progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
+             start: StartOpt = 0,
+             seed: SeedOpt = 0,
+             max_turns: MaxTurnsOpt = 64,
+             temperature: TemperatureOpt = None,
+             max_tokens: MaxTokensOpt = None,
+             timeout: TimeoutOpt = None,
+             progress: ProgressOpt = True) -> None:
     """Roll out and score (mean reward, pass@k, pass^k, maj@k), or score existing JSONL files."""
     from nemogym.cli.render import failures_table, metrics_table
 
